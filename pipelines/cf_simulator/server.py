@@ -1,0 +1,313 @@
+"""The simulator's HTTP server: the three bulk endpoints, an admin API, faults and counting."""
+
+import bisect
+import json
+import re
+import socket
+import struct
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import parse_qs, urlparse
+
+from .cursors import CursorError, Cursors
+from .faults import Faults
+from .world import World
+
+DEFAULT_TOKEN = "sim-token"
+DEFAULT_EMAIL = "sim@example.com"
+DEFAULT_KEY = "sim-global-key"
+MESSAGE_STATUSES = ("PENDING", "DISCOVERING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED",
+                    "SKIPPED")
+JOB_STATUSES = ("PENDING", "DISCOVERING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED")
+ROUTE = re.compile(
+    r"^/accounts/(?P<account>[^/]+)/email-security/investigate/bulk"
+    r"(?:/(?P<job>[^/]+))?(?P<messages>/messages)?/?$"
+)
+ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class Simulator:
+    """Serves a `World` on 127.0.0.1. Use as a context manager, or `start()` and `stop()`."""
+
+    def __init__(
+        self,
+        world: Optional[World] = None,
+        *,
+        token: str = DEFAULT_TOKEN,
+        email: str = DEFAULT_EMAIL,
+        key: str = DEFAULT_KEY,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        base_path: str = "/client/v4",
+        faults: Optional[Faults] = None,
+        latency: float = 0.0,
+        cursor_ttl: float = 900.0,
+    ) -> None:
+        self.world = world or World()
+        self.token, self.email, self.key = token, email, key
+        self.host, self.port = host, port
+        self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
+        self.faults = faults or Faults()
+        self.latency = latency
+        self.cursors = Cursors(f"sim-{id(self)}-{time.time()}".encode(), cursor_ttl)
+        self.counts: Counter = Counter()
+        self.request_times: List[float] = []
+        self._count_lock = threading.Lock()
+        self._cache: Dict[Tuple[Any, ...], bytes] = {}
+        self._cache_version = -1
+        self._server: Optional[ThreadingHTTPServer] = None
+        self._thread: Optional[threading.Thread] = None
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def start(self) -> "Simulator":
+        handler = type("Handler", (_Handler,), {"sim": self})
+        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "Simulator":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}{self.base_path}"
+
+    # --- controls ------------------------------------------------------------------------
+    def advance(self, steps: int = 1, create: int = 1, delete: int = 1) -> Dict[str, List[str]]:
+        return self.world.advance(steps, create, delete)
+
+    def expire_cursors(self) -> None:
+        self.cursors.expire_all()
+
+    def reset_counts(self) -> None:
+        with self._count_lock:
+            self.counts.clear()
+            self.request_times.clear()
+
+    def _count(self, endpoint: str) -> None:
+        with self._count_lock:
+            self.counts[endpoint] += 1
+            self.request_times.append(time.monotonic())
+
+    # --- the API -------------------------------------------------------------------------
+    def authenticate(self, headers: Any) -> None:
+        bearer = headers.get("Authorization", "")
+        if bearer == f"Bearer {self.token}":
+            return
+        if headers.get("X-Auth-Email") == self.email and headers.get("X-Auth-Key") == self.key:
+            return
+        raise ApiError(403, 10000, "Authentication error")
+
+    def respond(self, route: Dict[str, Optional[str]], query: Dict[str, List[str]]) -> bytes:
+        world = self.world
+        account = route["account"] or ""
+        if not ACCOUNT_ID.match(account):
+            raise ApiError(
+                400, 7003, f"Could not route to /accounts/{account}, perhaps your object"
+                " identifier is invalid?"
+            )
+        if account != world.account_id:
+            raise ApiError(404, 7003, f"Could not route to /accounts/{account}: account not found")
+        params = {k: v[-1] for k, v in query.items()}
+        with world.lock:
+            if self._cache_version != world.version:
+                self._cache.clear()
+                self._cache_version = world.version
+            key = (route["job"], bool(route["messages"]), tuple(sorted(params.items())))
+            if key not in self._cache:
+                self._cache[key] = self._render(route, params)
+            return self._cache[key]
+
+    def _render(self, route: Dict[str, Optional[str]], params: Dict[str, str]) -> bytes:
+        world = self.world
+        job_id = route["job"]
+        if job_id is not None:
+            job = world.jobs.get(job_id)
+            if job is None:
+                raise ApiError(404, 1002, f"Bulk action job {job_id} not found")
+            if not route["messages"]:
+                return envelope(json.dumps(job.as_dict()).encode())
+            status = _choice(params.get("status"), MESSAGE_STATUSES, "status")
+            fragments = job.message_bytes()
+            seqs = [
+                i for i, m in enumerate(job.messages) if status is None or m["status"] == status
+            ]
+            scope = f"m|{job_id}|{status}|{_per_page(params, 20)}"
+            return self._page(seqs, lambda i: fragments[i], scope, params, 20)
+        status = _choice(params.get("status"), JOB_STATUSES, "status")
+        action = _choice(params.get("action_type"), ("MOVE", "RELEASE"), "action_type")
+        jobs = {
+            j.seq: j for j in world.job_list()
+            if (status is None or j.status == status)
+            and (action is None or j.fields["action_type"] == action)
+        }
+        scope = f"j|{status}|{action}|{_per_page(params, 20)}"
+        return self._page(
+            sorted(jobs), lambda s: json.dumps(jobs[s].as_dict()).encode(), scope, params, 20
+        )
+
+    def _page(self, seqs: List[int], render: Any, scope: str, params: Dict[str, str],
+              default_per_page: int) -> bytes:
+        """One page of a keyset listing: items after (or before) the cursor's anchor."""
+        per_page = _per_page(params, default_per_page)
+        start = 0
+        if params.get("cursor"):
+            try:
+                direction, anchor = self.cursors.read(params["cursor"], scope)
+            except CursorError as e:
+                raise ApiError(400, 10021, f"Invalid cursor: {e}") from None
+            if direction == "n":
+                start = bisect.bisect_right(seqs, anchor)
+            else:
+                start = max(bisect.bisect_left(seqs, anchor) - per_page, 0)
+        page = seqs[start:start + per_page]
+        more = start + per_page < len(seqs)
+        info = {
+            "count": len(page),
+            "per_page": per_page,
+            "total_count": 0,
+            "page": 0,
+            "next": self.cursors.issue(scope, "n", page[-1]) if more and page else None,
+            "previous": self.cursors.issue(scope, "p", page[0]) if start > 0 and page else None,
+        }
+        body = b"[" + b",".join(render(s) for s in page) + b"]"
+        return envelope(body, info)
+
+
+def envelope(result: bytes, result_info: Optional[Dict[str, Any]] = None) -> bytes:
+    info = b"" if result_info is None else b',"result_info":' + json.dumps(result_info).encode()
+    return b'{"success":true,"errors":[],"messages":[],"result":' + result + info + b"}"
+
+
+def error_body(code: int, message: str) -> bytes:
+    return json.dumps(
+        {"success": False, "errors": [{"code": code, "message": message}], "messages": [],
+         "result": None}
+    ).encode()
+
+
+def _per_page(params: Dict[str, str], default: int) -> int:
+    raw = params.get("per_page")
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ApiError(400, 10001, f"per_page must be a positive integer, got {raw!r}")
+    return min(int(raw), 1000)
+
+
+def _choice(value: Optional[str], allowed: Tuple[str, ...], name: str) -> Optional[str]:
+    if value is None:
+        return None
+    if value not in allowed:
+        raise ApiError(400, 10001, f"{name} must be one of {', '.join(allowed)}")
+    return value
+
+
+class _Handler(BaseHTTPRequestHandler):
+    sim: Simulator
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json",
+              headers: Optional[Dict[str, str]] = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802
+        url = urlparse(self.path)
+        sim = self.sim
+        if url.path.startswith("/__admin/"):
+            return self._admin(url.path, parse_qs(url.query))
+        path = url.path[len(sim.base_path):] if url.path.startswith(sim.base_path) else None
+        match = ROUTE.match(path or "")
+        if match is None:
+            return self._send(404, error_body(7000, f"No route for that URI: {url.path}"))
+        endpoint = "messages" if match["messages"] else "job" if match["job"] else "jobs"
+        sim._count(endpoint)
+        if sim.latency:
+            time.sleep(sim.latency)
+        fault = sim.faults.pick()
+        if fault and self._fault(fault):
+            return
+        try:
+            sim.authenticate(self.headers)
+            body = sim.respond(match.groupdict(), parse_qs(url.query))
+        except ApiError as e:
+            return self._send(e.status, error_body(e.code, e.message))
+        self._send(200, body)
+
+    def do_POST(self) -> None:  # noqa: N802
+        url = urlparse(self.path)
+        self._admin(url.path, parse_qs(url.query))
+
+    def _fault(self, fault: str) -> bool:
+        """Plays one fault; returns True when the request got no normal answer."""
+        sim = self.sim
+        if fault == "slow":
+            time.sleep(sim.faults.slow_seconds)
+            return False
+        if fault == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return True
+        if fault == "429":
+            self._send(429, error_body(971, "Please wait and consider throttling your request"
+                                            " speed"),
+                       headers={"Retry-After": str(sim.faults.retry_after)})
+        elif fault == "truncated":
+            whole = envelope(b'[{"message_id":"00000000-0000-4000-8000-000000000000"}]',
+                             {"count": 1, "per_page": 1, "next": None})
+            self._send(200, whole[: len(whole) // 2])
+        elif fault == "html":
+            self._send(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
+        else:
+            self._send(int(fault), error_body(10002, "Internal server error"))
+        return True
+
+    def _admin(self, path: str, query: Dict[str, List[str]]) -> None:
+        sim = self.sim
+        arg = {k: int(v[-1]) for k, v in query.items() if v[-1].isdigit()}
+        if path == "/__admin/advance":
+            result: Any = sim.advance(arg.get("steps", 1), arg.get("create", 1),
+                                      arg.get("delete", 1))
+        elif path == "/__admin/expire-cursors":
+            sim.expire_cursors()
+            result = {"expired": True}
+        elif path == "/__admin/reset-counts":
+            sim.reset_counts()
+            result = {"reset": True}
+        elif path == "/__admin/requests":
+            result = dict(sim.counts)
+        else:
+            return self._send(404, error_body(7000, f"No admin route {path}"))
+        self._send(200, json.dumps(result).encode())

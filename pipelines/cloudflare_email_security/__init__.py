@@ -1,0 +1,204 @@
+"""dlt source for Cloudflare Email Security bulk action jobs and the messages of each job."""
+
+import os
+from typing import Any, Dict, Iterator, List, Optional
+
+import dlt
+from dlt.common import pendulum
+
+from . import settings
+from .budget import RequestBudget
+from .catalog import JobCatalog
+from .client import CloudflareAuth, CloudflareClient
+from .errors import CursorRejectedError, NotFoundError, RunawayPaginationError, TransientAPIError
+from .helpers import (
+    ALL_STATUSES,
+    as_list,
+    is_job_settled,
+    is_synced,
+    max_pages,
+    shape_messages,
+    validate_account_ids,
+    validate_choice,
+    validate_credentials,
+    validate_job_ids,
+    validate_per_page,
+)
+from .stats import SyncStats
+
+__all__ = ["cloudflare_email_security", "SyncStats"]
+
+
+@dlt.source(name="cloudflare_email_security")
+def cloudflare_email_security(
+    account_id: Optional[Any] = dlt.config.value,
+    api_token: Optional[str] = dlt.secrets.value,
+    api_email: Optional[str] = dlt.secrets.value,
+    api_key: Optional[str] = dlt.secrets.value,
+    base_url: Optional[str] = dlt.config.value,
+    per_page: int = settings.DEFAULT_PER_PAGE,
+    job_ids: Optional[Any] = None,
+    status: Optional[str] = None,
+    action_type: Optional[str] = None,
+    full_refresh: bool = False,
+    request_budget: int = settings.DEFAULT_BUDGET_REQUESTS,
+    request_budget_seconds: float = settings.DEFAULT_BUDGET_SECONDS,
+    max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
+    backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
+    max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
+    stats: Optional[SyncStats] = None,
+) -> Any:
+    """Bulk action jobs and their messages, for one or more accounts.
+
+    Loads `bulk_jobs` (merge on `job_id`), `bulk_job_messages` (merge on `job_id`,
+    `message_id`), `bulk_job_deletions` (merge on `job_id`: jobs that vanished at Cloudflare)
+    and `bulk_job_messages_rejected` (append: items without a key). Jobs whose messages were
+    fully synced once they were settled are skipped on later runs unless `full_refresh`.
+
+    Args:
+        account_id: One id, a comma-separated list or a list; falls back to CLOUDFLARE_ACCOUNT_ID.
+        api_token: API token with "Cloud Email Security: Read"; falls back to CLOUDFLARE_API_TOKEN.
+        api_email: Legacy auth: the account e-mail, with `api_key`.
+        api_key: Legacy auth: the global API key.
+        base_url: API root; falls back to CLOUDFLARE_API_BASE_URL, then Cloudflare's.
+        per_page: Items per request, 1..1000.
+        job_ids: Sync only these jobs (UUIDs) instead of every job of the account.
+        status: Sync only messages in this status.
+        action_type: Sync only jobs of this action type (MOVE or RELEASE).
+        full_refresh: Fetch every job's messages again, settled or not.
+        request_budget: At most this many requests per `request_budget_seconds`.
+        request_budget_seconds: The budget's sliding window.
+        max_attempts: Attempts per request on 429, 5xx, timeouts and malformed bodies.
+        backoff_factor: Multiplier of the exponential wait between attempts.
+        max_retry_delay: Longest wait between two attempts, in seconds.
+        stats: Counters to fill for the run summary.
+    """
+    stats = stats if stats is not None else SyncStats()
+    accounts = validate_account_ids(
+        as_list(account_id) or as_list(os.environ.get(settings.ENV_ACCOUNT_ID))
+    )
+    token = api_token or os.environ.get(settings.ENV_API_TOKEN)
+    validate_credentials(token, api_email, api_key)
+    client = CloudflareClient(
+        CloudflareAuth(token, api_email, api_key),
+        base_url=base_url or os.environ.get(settings.ENV_BASE_URL) or settings.DEFAULT_BASE_URL,
+        per_page=validate_per_page(per_page),
+        stats=stats,
+        budget=RequestBudget(request_budget, request_budget_seconds),
+        max_attempts=max_attempts,
+        backoff_factor=backoff_factor,
+        max_retry_delay=max_retry_delay,
+    )
+    catalog = JobCatalog(
+        client,
+        accounts,
+        validate_job_ids(as_list(job_ids)),
+        validate_choice("action_type", action_type, settings.ACTION_TYPES),
+    )
+    status = validate_choice("status", status, settings.MESSAGE_STATUSES)
+    return (
+        bulk_jobs(catalog),
+        bulk_job_messages(catalog, status=status, full_refresh=full_refresh),
+    )
+
+
+@dlt.resource(name=settings.JOBS_TABLE, write_disposition="merge", primary_key="job_id")
+def bulk_jobs(catalog: JobCatalog) -> Iterator[Any]:
+    """Every job of each account, stamped with `account_id`; vanished jobs go to
+    `bulk_job_deletions` once, with the time their absence was seen."""
+    known: Dict[str, Dict[str, Optional[str]]] = dlt.current.resource_state().setdefault(
+        "known_jobs", {}
+    )
+    for account_id in catalog.account_ids:
+        jobs = catalog.jobs(account_id)
+        for job in jobs:
+            job["account_id"] = account_id
+        if jobs:
+            yield jobs
+        account_known = known.setdefault(account_id, {})
+        present = {job["job_id"] for job in jobs}
+        gone = [
+            job_id
+            for job_id, action in account_known.items()
+            if job_id not in present and catalog.covers(account_id, job_id, action)
+        ]
+        if gone:
+            now = pendulum.now("UTC")
+            catalog.client.stats.add("jobs_deleted", len(gone))
+            yield dlt.mark.with_hints(
+                [{"job_id": j, "account_id": account_id, "deleted_at": now} for j in gone],
+                dlt.mark.make_hints(
+                    table_name=settings.DELETIONS_TABLE,
+                    write_disposition="merge",
+                    primary_key="job_id",
+                ),
+            )
+            for job_id in gone:
+                del account_known[job_id]
+        account_known.update({job["job_id"]: job.get("action_type") for job in jobs})
+
+
+@dlt.resource(
+    name=settings.MESSAGES_TABLE,
+    write_disposition="merge",
+    primary_key=("job_id", "message_id"),
+    columns={"message": {"data_type": "json"}},
+)
+def bulk_job_messages(
+    catalog: JobCatalog, status: Optional[str] = None, full_refresh: bool = False
+) -> Iterator[Any]:
+    """Each job's messages, cursor-paged, stamped with `job_id` and `account_id`.
+
+    Resource state `settled_jobs` maps a job to the status filters it was fully synced under
+    after it had settled; such jobs are skipped. The state is saved with the load package, so a
+    run that fails before loading never marks a job as done.
+    """
+    client = catalog.client
+    stats = client.stats
+    settled: Dict[str, List[str]] = dlt.current.resource_state().setdefault("settled_jobs", {})
+    for account_id in catalog.account_ids:
+        for job in catalog.jobs(account_id):
+            job_id = job["job_id"]
+            if not full_refresh and is_synced(settled.get(job_id, ()), status):
+                stats.add("jobs_skipped")
+                continue
+            try:
+                for page in client.iter_messages(
+                    account_id, job_id, status, max_pages(job, client.per_page)
+                ):
+                    good, rejected, statuses = shape_messages(page, account_id, job_id)
+                    stats.count_rows(statuses)
+                    if good:
+                        yield good
+                    if rejected:
+                        stats.add("rows_rejected", len(rejected))
+                        yield _rejected(rejected)
+            except NotFoundError as e:
+                stats.warn(f"job {job_id} vanished during the run (deleted at Cloudflare): {e}")
+                continue
+            except (RunawayPaginationError, CursorRejectedError) as e:
+                stats.job_failed(job_id, str(e))
+                continue
+            except TransientAPIError as e:
+                # Stop fetching but keep what was fetched: settled jobs so far are loaded and
+                # recorded, the rest is fetched by the next run.
+                stats.job_failed(job_id, f"{e}; the remaining jobs were not fetched this run")
+                return
+            stats.add("jobs_synced")
+            if is_job_settled(job):
+                settled[job_id] = sorted(set(settled.get(job_id, [])) | {status or ALL_STATUSES})
+    if catalog.is_full_listing:
+        present = {job["job_id"] for a in catalog.account_ids for job in catalog.jobs(a)}
+        for job_id in [j for j in settled if j not in present]:
+            del settled[job_id]
+
+
+def _rejected(rows: List[Dict[str, Any]]) -> Any:
+    return dlt.mark.with_hints(
+        rows,
+        dlt.mark.make_hints(
+            table_name=settings.REJECTED_TABLE,
+            write_disposition="append",
+            columns={"item": {"data_type": "json"}},
+        ),
+    )

@@ -1,0 +1,50 @@
+"""A client-side request budget: at most N requests in any sliding window of W seconds."""
+
+import threading
+import time
+from collections import deque
+from typing import Callable, Deque
+
+from dlt.common import logger
+
+
+class RequestBudget:
+    """Blocks a caller until sending one more request keeps the window under its limit.
+
+    Shared by every thread of a run, so parallel workers spend one budget together.
+    """
+
+    def __init__(
+        self,
+        max_requests: int,
+        window_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if max_requests < 1 or window_seconds <= 0:
+            raise ValueError("request budget needs max_requests >= 1 and window_seconds > 0")
+        self.max_requests = max_requests
+        self.window_seconds = window_seconds
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: Deque[float] = deque()
+        self._lock = threading.Lock()
+        self.waited_seconds = 0.0
+
+    def acquire(self) -> None:
+        """Takes one request from the budget, waiting for the window to slide if it is spent."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                while self._sent and now - self._sent[0] >= self.window_seconds:
+                    self._sent.popleft()
+                if len(self._sent) < self.max_requests:
+                    self._sent.append(now)
+                    return
+                wait = self.window_seconds - (now - self._sent[0])
+            logger.info(
+                f"Request budget of {self.max_requests} per {self.window_seconds:g}s spent;"
+                f" waiting {wait:.1f}s"
+            )
+            self.waited_seconds += wait
+            self._sleep(wait)

@@ -1,0 +1,61 @@
+"""The jobs one run works on: listed once per account and shared by every resource."""
+
+import threading
+from typing import Any, Dict, List, Optional, Set
+
+from .client import CloudflareClient
+from .errors import NotFoundError
+
+
+class JobCatalog:
+    """Lists each account's jobs on first use (the list endpoint, or one call per explicit id)
+    and keeps them, so that jobs and messages are read from one listing per run."""
+
+    def __init__(
+        self,
+        client: CloudflareClient,
+        account_ids: List[str],
+        job_ids: Optional[List[str]] = None,
+        action_type: Optional[str] = None,
+    ) -> None:
+        self.client = client
+        self.account_ids = account_ids
+        self.job_ids = job_ids or []
+        self.action_type = action_type
+        self._jobs: Dict[str, List[Dict[str, Any]]] = {}
+        self._missing: Dict[str, Set[str]] = {}
+        self._lock = threading.Lock()
+
+    def jobs(self, account_id: str) -> List[Dict[str, Any]]:
+        with self._lock:
+            if account_id not in self._jobs:
+                self._jobs[account_id] = self._list(account_id)
+                self.client.stats.add("jobs_seen", len(self._jobs[account_id]))
+            return self._jobs[account_id]
+
+    def _list(self, account_id: str) -> List[Dict[str, Any]]:
+        if not self.job_ids:
+            jobs = []
+            for page in self.client.iter_jobs(account_id, self.action_type):
+                jobs.extend(page)
+            return jobs
+        missing = self._missing.setdefault(account_id, set())
+        found = []
+        for job_id in self.job_ids:
+            try:
+                found.append(self.client.get_job(account_id, job_id))
+            except NotFoundError:
+                missing.add(job_id)
+                self.client.stats.warn(f"job {job_id} not found in account {account_id}")
+        return found
+
+    def covers(self, account_id: str, job_id: str, action_type: Optional[str]) -> bool:
+        """Whether this run's listing would have shown the job if it still existed, i.e. whether
+        its absence means it was deleted."""
+        if self.job_ids:
+            return job_id in self._missing.get(account_id, set())
+        return self.action_type is None or self.action_type == action_type
+
+    @property
+    def is_full_listing(self) -> bool:
+        return not self.job_ids and self.action_type is None

@@ -1,0 +1,321 @@
+"""HTTP client of the bulk action endpoints: dlt's RESTClient and retrying session, plus what
+they lack for Cloudflare (envelope checks, error classification, a request budget, restarts)."""
+
+import threading
+from typing import Any, Dict, Iterator, List, Optional, Set
+from urllib.parse import parse_qs, urlparse
+
+import requests
+from dlt.common import logger
+from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.requests.retry import DEFAULT_RETRY_EXCEPTIONS, _make_retry
+from dlt.sources.helpers.requests.session import Session
+from dlt.sources.helpers.rest_client import RESTClient
+from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
+from tenacity import RetryCallState
+
+from . import settings
+from .budget import RequestBudget
+from .errors import (
+    AccountError,
+    AuthenticationError,
+    BadRequestError,
+    CloudflareAPIError,
+    CursorRejectedError,
+    NotFoundError,
+    TransientAPIError,
+    describe_errors,
+)
+from .paginators import CloudflareCursorPaginator
+from .stats import SyncStats
+
+TOKEN_FIX = (
+    "use an API token with the permission 'Cloud Email Security: Read' (CLOUDFLARE_API_TOKEN or"
+    " sources.cloudflare_email_security.api_token)"
+)
+
+
+class MalformedResponse(Exception):
+    """A body that is not a Cloudflare JSON envelope (truncated, or a proxy's HTML page)."""
+
+
+class CloudflareAuth(AuthBase):
+    """Bearer token, or the legacy e-mail + global key pair. Its repr never shows a secret."""
+
+    def __init__(
+        self, api_token: Optional[str] = None, email: Optional[str] = None, key: Optional[str] = None
+    ) -> None:
+        self._headers = (
+            {"Authorization": f"Bearer {api_token}"}
+            if api_token
+            else {"X-Auth-Email": email or "", "X-Auth-Key": key or ""}
+        )
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers.update(self._headers)
+        return request
+
+    def __repr__(self) -> str:
+        return "CloudflareAuth(<redacted>)"
+
+
+class _BudgetedAdapter(HTTPAdapter):
+    """Spends the request budget and counts every attempt, retries included."""
+
+    def __init__(self, budget: RequestBudget, stats: SyncStats, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._budget = budget
+        self._stats = stats
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        self._budget.acquire()
+        self._stats.add("requests")
+        return super().send(request, **kwargs)
+
+
+class RetryingSession(Client):
+    """dlt's retrying `Client` (429 with Retry-After, 5xx, timeouts, connection errors, bounded),
+    with the budget in the transport, malformed bodies retried, and each retry logged and counted.
+    """
+
+    def __init__(self, budget: RequestBudget, stats: SyncStats, **kwargs: Any) -> None:
+        super().__init__(
+            raise_for_status=False,
+            exceptions=(*DEFAULT_RETRY_EXCEPTIONS, MalformedResponse),
+            **kwargs,
+        )
+        self._adapter = _BudgetedAdapter(budget, stats, pool_maxsize=16)
+        self._stats = stats
+
+    def _make_session(self) -> Session:
+        session = Session(**self._session_kwargs)  # type: ignore[arg-type]
+        session.mount("http://", self._adapter)
+        session.mount("https://", self._adapter)
+        retry = _make_retry(**self._retry_kwargs)
+        retry.before_sleep = self._before_sleep
+        session.send = retry.wraps(session.send)  # type: ignore[method-assign]
+        return session
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        self._stats.add("retries")
+        error = state.outcome.exception() if state.outcome else None
+        response = getattr(error, "response", None)
+        cause = f"HTTP {response.status_code}" if response is not None else type(error).__name__
+        request = state.args[0] if state.args else None
+        path = urlparse(getattr(request, "url", "")).path
+        wait = state.next_action.sleep if state.next_action else 0
+        logger.warning(
+            f"GET {path} failed ({cause}); retry {state.attempt_number} of"
+            f" {self._retry_kwargs['max_attempts'] - 1} in {wait:.1f}s"
+        )
+
+
+def check_envelope(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """Response hook: raises for anything but a successful Cloudflare envelope.
+
+    429 and 5xx raise `HTTPError` and a body that is not a JSON envelope raises
+    `MalformedResponse`, both retried by the session; every other failure is classified into
+    a specific `CloudflareAPIError`. The parsed body is kept on the response so that the
+    paginator and the data selector do not parse it again.
+    """
+    status = response.status_code
+    if status == 429 or status >= 500:
+        raise requests.HTTPError(f"HTTP {status}", response=response)
+    try:
+        body = response.json()
+    except ValueError:
+        raise MalformedResponse(f"HTTP {status} with a body that is not JSON") from None
+    if not isinstance(body, dict) or "success" not in body:
+        raise MalformedResponse(f"HTTP {status} with JSON that is not a Cloudflare envelope")
+    response.json = lambda **_: body  # type: ignore[method-assign]
+    if status >= 400 or body.get("success") is not True:
+        raise classify_error(response, body)
+    if "result" not in body:
+        raise MalformedResponse(f"HTTP {status} envelope without a result")
+
+
+def classify_error(response: requests.Response, body: Dict[str, Any]) -> CloudflareAPIError:
+    """Maps an error envelope to the error class that says what the user must fix."""
+    status = response.status_code
+    errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
+    detail = f"HTTP {status}, {describe_errors(errors)}"
+    url = urlparse(response.request.url if response.request else "")
+    codes = {e.get("code") for e in errors}
+    if status in (401, 403) or 10000 in codes:
+        return AuthenticationError(
+            f"Authentication failed ({detail}): the credentials are invalid or lack the"
+            f" permission; {TOKEN_FIX}",
+            status,
+            errors,
+            url.path,
+        )
+    if codes & {7000, 7003}:
+        return AccountError(
+            f"Account not reachable ({detail}): check account_id, which must be the 32 hex"
+            " characters of an account your token can read",
+            status,
+            errors,
+            url.path,
+        )
+    if status == 404:
+        return NotFoundError(f"Not found ({detail}) at {url.path}", status, errors, url.path)
+    if status == 400 and "cursor" in parse_qs(url.query):
+        return CursorRejectedError(
+            f"Cursor rejected ({detail}) at {url.path}", status, errors, url.path
+        )
+    if status == 400:
+        return BadRequestError(
+            f"The API rejected a parameter ({detail}) in {url.path}?{url.query}: check per_page"
+            " (1..1000), status and action_type",
+            status,
+            errors,
+            url.path,
+        )
+    return CloudflareAPIError(f"The API reported a failure ({detail})", status, errors, url.path)
+
+
+class CloudflareClient:
+    """Reads bulk action jobs and their messages; pages are lists of the API's own dicts."""
+
+    def __init__(
+        self,
+        auth: CloudflareAuth,
+        base_url: str = settings.DEFAULT_BASE_URL,
+        per_page: int = settings.DEFAULT_PER_PAGE,
+        stats: Optional[SyncStats] = None,
+        budget: Optional[RequestBudget] = None,
+        max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
+        backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
+        max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
+        timeout: float = settings.DEFAULT_TIMEOUT,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.per_page = per_page
+        self.stats = stats or SyncStats()
+        self.max_attempts = max_attempts
+        budget = budget or RequestBudget(
+            settings.DEFAULT_BUDGET_REQUESTS, settings.DEFAULT_BUDGET_SECONDS
+        )
+        self._auth = auth
+        self._http = RetryingSession(
+            budget,
+            self.stats,
+            request_timeout=timeout,
+            request_max_attempts=max_attempts,
+            request_backoff_factor=backoff_factor,
+            request_max_retry_delay=max_retry_delay,
+        )
+        self._local = threading.local()
+
+    @property
+    def _rest(self) -> RESTClient:
+        """One RESTClient per thread, each on that thread's own retrying session."""
+        rest = getattr(self._local, "rest", None)
+        if rest is None:
+            rest = self._local.rest = RESTClient(
+                base_url=self.base_url,
+                auth=self._auth,
+                session=self._http.session,
+                data_selector="result",
+            )
+        return rest
+
+    def iter_jobs(
+        self, account_id: str, action_type: Optional[str] = None
+    ) -> Iterator[List[Dict[str, Any]]]:
+        """Yields the account's jobs page by page (oldest first as the API sends them)."""
+        params: Dict[str, Any] = {"per_page": self.per_page}
+        if action_type:
+            params["action_type"] = action_type
+        path = settings.API_PREFIX.format(account_id=account_id) + "/bulk"
+        paginator = CloudflareCursorPaginator(f"job list of account {account_id}")
+        try:
+            yield from self._pages(path, params, paginator)
+        except NotFoundError as e:
+            raise AccountError(
+                f"Account {account_id} not found ({e}): check account_id",
+                e.status_code,
+                e.errors,
+                e.path,
+            ) from None
+
+    def get_job(self, account_id: str, job_id: str) -> Dict[str, Any]:
+        """Returns one job; raises `NotFoundError` when it does not exist (or was deleted)."""
+        path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{job_id}"
+        response = self._translate(
+            lambda: self._rest.get(path, hooks={"response": [check_envelope]}), f"job {job_id}"
+        )
+        result = response.json()["result"]
+        if not isinstance(result, dict):
+            raise TransientAPIError(f"job {job_id}: the API returned no job object")
+        return result
+
+    def iter_messages(
+        self,
+        account_id: str,
+        job_id: str,
+        status: Optional[str] = None,
+        max_pages: Optional[int] = None,
+    ) -> Iterator[List[Dict[str, Any]]]:
+        """Yields one job's messages page by page, following `result_info.next`.
+
+        A rejected or expired cursor restarts the listing from the first page once; messages
+        already yielded are not yielded again, so a restart never duplicates a row.
+        """
+        params: Dict[str, Any] = {"per_page": self.per_page}
+        if status:
+            params["status"] = status
+        path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{job_id}/messages"
+        yielded: Set[Any] = set()
+        restarted = False
+        while True:
+            paginator = CloudflareCursorPaginator(f"messages of job {job_id}", max_pages)
+            try:
+                for page in self._pages(path, params, paginator):
+                    if restarted:
+                        page = [m for m in page if m.get("message_id") not in yielded]
+                    yielded.update(m.get("message_id") for m in page)
+                    yield page
+                return
+            except CursorRejectedError as e:
+                if restarted:
+                    raise
+                restarted = True
+                self.stats.add("cursor_restarts")
+                logger.warning(f"messages of job {job_id}: {e}; restarting from the first page")
+
+    def _pages(
+        self, path: str, params: Dict[str, Any], paginator: CloudflareCursorPaginator
+    ) -> Iterator[List[Dict[str, Any]]]:
+        pages = self._rest.paginate(
+            path,
+            params=dict(params),
+            paginator=paginator,
+            data_selector="result",
+            hooks={"response": [check_envelope]},
+        )
+        while True:
+            page = self._translate(lambda: next(pages, None), paginator.what)
+            if page is None:
+                return
+            yield list(page)
+
+    def _translate(self, call: Any, what: str) -> Any:
+        """Runs one request and turns what outlived the retries into a `TransientAPIError`."""
+        try:
+            return call()
+        except requests.HTTPError as e:
+            status = e.response.status_code if e.response is not None else "?"
+            raise TransientAPIError(
+                f"{what}: HTTP {status} persisted after {self.max_attempts} attempts", status
+            ) from None
+        except MalformedResponse as e:
+            raise TransientAPIError(
+                f"{what}: malformed response persisted after {self.max_attempts} attempts ({e})"
+            ) from None
+        except (requests.ConnectionError, requests.Timeout, requests.RequestException) as e:
+            raise TransientAPIError(
+                f"{what}: network error persisted after {self.max_attempts} attempts"
+                f" ({type(e).__name__})"
+            ) from None

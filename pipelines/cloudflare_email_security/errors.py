@@ -1,0 +1,72 @@
+"""Errors of the sync: one base class, one subclass per way a run can fail.
+
+Messages name the cause and the fix in one line; none of them ever contains a credential.
+"""
+
+from typing import Any, Dict, List, Optional
+
+
+class CloudflareSyncError(Exception):
+    """Base of every error this source raises on purpose."""
+
+
+class ConfigurationError(CloudflareSyncError):
+    """Bad input found before any request was made."""
+
+
+class CloudflareAPIError(CloudflareSyncError):
+    """The API answered with an error envelope or an error status."""
+
+    def __init__(
+        self,
+        message: str,
+        status_code: Optional[int] = None,
+        errors: Optional[List[Dict[str, Any]]] = None,
+        path: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.errors = errors or []
+        self.path = path
+
+    @property
+    def codes(self) -> List[int]:
+        return [e.get("code") for e in self.errors if isinstance(e.get("code"), int)]
+
+
+class AuthenticationError(CloudflareAPIError):
+    """401/403 or code 10000: the credentials are wrong or lack the read permission."""
+
+
+class AccountError(CloudflareAPIError):
+    """Codes 7000/7003 or an unknown account: the account id cannot be used."""
+
+
+class BadRequestError(CloudflareAPIError):
+    """400 on a parameter."""
+
+
+class CursorRejectedError(CloudflareAPIError):
+    """400 on a request that carried a cursor: the cursor expired or was rejected."""
+
+
+class NotFoundError(CloudflareAPIError):
+    """404 on a job: it was deleted between two calls."""
+
+
+class TransientAPIError(CloudflareAPIError):
+    """429/5xx, a malformed body or a network error that outlived every retry."""
+
+
+class RunawayPaginationError(CloudflareSyncError):
+    """The API kept handing out pages past what the job can have, or repeated a cursor."""
+
+
+def describe_errors(errors: List[Dict[str, Any]]) -> str:
+    """Formats Cloudflare's `errors` array as `code 10000: Authentication error; ...`."""
+    parts = []
+    for error in errors:
+        code = error.get("code")
+        text = str(error.get("message", "")).strip()
+        parts.append(f"code {code}: {text}" if code is not None else text)
+    return "; ".join(p for p in parts if p) or "no error details"

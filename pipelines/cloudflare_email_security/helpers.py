@@ -1,0 +1,137 @@
+"""Plain functions of the source: input validation, row shaping and the incremental rules."""
+
+import math
+import re
+import uuid
+from collections import Counter
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+from . import settings
+from .errors import ConfigurationError
+
+_ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
+
+# The status filter a job was fully synced under; "*" means every status.
+ALL_STATUSES = "*"
+
+
+def as_list(value: Union[None, str, Sequence[str]]) -> List[str]:
+    """Accepts one value, a comma-separated string or a list (TOML, env or CLI) as a list."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def validate_account_ids(account_ids: List[str]) -> List[str]:
+    if not account_ids:
+        raise ConfigurationError(
+            "No account id: set CLOUDFLARE_ACCOUNT_ID, sources.cloudflare_email_security"
+            ".account_id, or pass --account-id"
+        )
+    for account_id in account_ids:
+        if not _ACCOUNT_ID.match(account_id):
+            raise ConfigurationError(
+                f"Invalid account id {account_id!r}: it must be 32 lowercase hex characters"
+                " (the id in your dashboard's URL)"
+            )
+    return account_ids
+
+
+def validate_job_ids(job_ids: List[str]) -> List[str]:
+    for job_id in job_ids:
+        try:
+            uuid.UUID(job_id)
+        except ValueError:
+            raise ConfigurationError(f"Invalid job id {job_id!r}: it must be a UUID") from None
+    return job_ids
+
+
+def validate_per_page(per_page: Any) -> int:
+    try:
+        value = int(per_page)
+    except (TypeError, ValueError):
+        value = 0
+    if str(value) != str(per_page).strip() or not 1 <= value <= settings.MAX_PER_PAGE:
+        raise ConfigurationError(
+            f"Invalid per_page {per_page!r}: it must be a whole number from 1 to"
+            f" {settings.MAX_PER_PAGE}"
+        )
+    return value
+
+
+def validate_choice(name: str, value: Optional[str], allowed: Tuple[str, ...]) -> Optional[str]:
+    if value is None or value == "":
+        return None
+    upper = value.strip().upper()
+    if upper not in allowed:
+        raise ConfigurationError(
+            f"Invalid {name} {value!r}: it must be one of {', '.join(allowed)}"
+        )
+    return upper
+
+
+def validate_credentials(
+    api_token: Optional[str], api_email: Optional[str], api_key: Optional[str]
+) -> None:
+    if api_token:
+        return
+    if api_email and api_key:
+        return
+    raise ConfigurationError(
+        "No credentials: set CLOUDFLARE_API_TOKEN (or sources.cloudflare_email_security.api_token)"
+        " to an API token with 'Cloud Email Security: Read', or both api_email and api_key"
+    )
+
+
+def is_job_settled(job: Dict[str, Any]) -> bool:
+    """A job whose messages cannot change any more: terminal status and nothing pending."""
+    return job.get("status") in settings.JOB_TERMINAL_STATUSES and not job.get("messages_pending")
+
+
+def max_pages(job: Dict[str, Any], per_page: int) -> int:
+    """The most pages a job's listing can have: its discovered messages, plus room for growth
+    while the job is still discovering or processing."""
+    try:
+        total = max(int(job.get("total_messages_discovered") or 0), 0)
+    except (TypeError, ValueError):
+        total = 0
+    pages = max(math.ceil(total / per_page), 1)
+    if is_job_settled(job):
+        return pages + 1
+    return 2 * pages + 10
+
+
+def is_synced(settled_under: Iterable[str], status_filter: Optional[str]) -> bool:
+    """Whether a job already fully synced under some filter covers the filter asked for now."""
+    settled = set(settled_under)
+    return ALL_STATUSES in settled or (status_filter is not None and status_filter in settled)
+
+
+def shape_messages(
+    page: List[Dict[str, Any]], account_id: str, job_id: str
+) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]], Counter]:
+    """Stamps each message with its job and account; sets apart items that have no key.
+
+    Returns the good rows, the rejected ones (with the reason) and the good rows per status.
+    """
+    good: List[Dict[str, Any]] = []
+    rejected: List[Dict[str, Any]] = []
+    statuses: Counter = Counter()
+    for item in page:
+        if not isinstance(item, dict) or not item.get("message_id"):
+            rejected.append(
+                {
+                    "account_id": account_id,
+                    "job_id": job_id,
+                    "reason": "item without message_id",
+                    "item": item,
+                }
+            )
+            continue
+        item["job_id"] = job_id
+        item["account_id"] = account_id
+        good.append(item)
+        statuses[item.get("status") or "(missing)"] += 1
+    return good, rejected, statuses

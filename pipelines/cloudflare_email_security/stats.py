@@ -1,0 +1,44 @@
+"""Counters of one sync run, filled by the client and the resources, read by the run summary."""
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Dict, List
+
+
+@dataclass
+class SyncStats:
+    """What one run saw and did. Thread-safe: parallel workers share one instance."""
+
+    jobs_seen: int = 0
+    jobs_synced: int = 0
+    jobs_skipped: int = 0
+    jobs_deleted: int = 0
+    requests: int = 0
+    retries: int = 0
+    cursor_restarts: int = 0
+    rows_rejected: int = 0
+    rows_by_status: Counter = field(default_factory=Counter)
+    job_errors: Dict[str, str] = field(default_factory=dict)
+    warnings: List[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + amount)
+
+    def count_rows(self, statuses: Counter) -> None:
+        with self._lock:
+            self.rows_by_status.update(statuses)
+
+    def job_failed(self, job_id: str, message: str) -> None:
+        with self._lock:
+            self.job_errors[job_id] = message
+
+    def warn(self, message: str) -> None:
+        with self._lock:
+            self.warnings.append(message)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.rows_by_status.values())

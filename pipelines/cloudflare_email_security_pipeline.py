@@ -1,0 +1,104 @@
+"""Runs the Cloudflare Email Security source into a dlt destination and reports on the run."""
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+import dlt
+from dlt.common.destination.exceptions import UnknownDestinationModule
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from pipelines.cloudflare_email_security import SyncStats, cloudflare_email_security
+from pipelines.cloudflare_email_security.errors import CloudflareSyncError, ConfigurationError
+
+PIPELINE_NAME = "cf_bulk_sync"
+DATASET_NAME = "cloudflare_email_security"
+
+
+@dataclass
+class RunResult:
+    """What one run did, for the summary and the exit code."""
+
+    stats: SyncStats
+    destination: str
+    dataset: str
+    seconds: float = 0.0
+    finished_pending: bool = False
+    error: Optional[str] = None
+    load_ids: List[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.error:
+            return 1
+        return 3 if self.stats.job_errors else 0
+
+
+def make_pipeline(
+    destination: Any = None,
+    dataset: Optional[str] = None,
+    pipelines_dir: Optional[str] = None,
+    pipeline_name: str = PIPELINE_NAME,
+    progress: str = "none",
+) -> dlt.Pipeline:
+    """The pipeline, by default into DuckDB (`cf_bulk_sync.duckdb` in the working directory, or
+    wherever `DESTINATION__DUCKDB__CREDENTIALS` points)."""
+    try:
+        return dlt.pipeline(
+            pipeline_name=pipeline_name,
+            destination=destination or "duckdb",
+            dataset_name=dataset or DATASET_NAME,
+            pipelines_dir=pipelines_dir,
+            progress="log" if progress == "log" else None,  # type: ignore[arg-type]
+        )
+    except UnknownDestinationModule:
+        raise ConfigurationError(
+            f"Unknown destination {destination!r}: use duckdb (default), postgres, motherduck,"
+            " bigquery, snowflake, filesystem or another dlt destination name"
+        ) from None
+
+
+def sync(
+    pipeline: dlt.Pipeline, full_refresh: bool = False, **source_args: Any
+) -> RunResult:
+    """Loads pending packages left by an earlier run, then extracts and loads a new one.
+
+    `source_args` override the source's configuration (account_id, job_ids, status ...);
+    arguments left out are resolved by dlt from `.dlt/*.toml` and the environment.
+    """
+    stats = SyncStats()
+    result = RunResult(stats, pipeline.destination.destination_name, pipeline.dataset_name)
+    started = time.monotonic()
+    try:
+        result.finished_pending = pipeline.has_pending_data
+        args: Dict[str, Any] = {k: v for k, v in source_args.items() if v not in (None, [], ())}
+        source = cloudflare_email_security(stats=stats, full_refresh=full_refresh, **args)
+        info = pipeline.run(source)
+        result.load_ids = list(info.loads_ids)
+    except Exception as e:  # noqa: BLE001 - every failure becomes one clear line
+        result.error = explain(e)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def explain(error: BaseException) -> str:
+    """The one line a user needs: our own error if one is in the chain, else the root cause."""
+    seen = error
+    chain: List[BaseException] = []
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__  # type: ignore[assignment]
+    for item in chain:
+        if isinstance(item, CloudflareSyncError):
+            return str(item)
+    root = chain[-1]
+    if isinstance(error, PipelineStepFailed):
+        return f"{error.step} step failed: {type(root).__name__}: {root}"
+    return f"{type(root).__name__}: {root}"
+
+
+def disable_telemetry() -> None:
+    """dlt reports anonymous usage to its vendor by default; this tool talks to nobody but the
+    API and the destination."""
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
