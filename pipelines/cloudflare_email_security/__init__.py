@@ -132,6 +132,7 @@ def bulk_jobs(catalog: JobCatalog) -> Iterator[Any]:
                     write_disposition="merge",
                     primary_key="job_id",
                 ),
+                create_table_variant=True,
             )
             for job_id in gone:
                 del account_known[job_id]
@@ -199,6 +200,9 @@ def _rejected(rows: List[Dict[str, Any]]) -> Any:
         dlt.mark.make_hints(
             table_name=settings.REJECTED_TABLE,
             write_disposition="append",
+            primary_key=[],
             columns={"item": {"data_type": "json"}},
         ),
+        # A variant: without it the hints would become the resource's own for later rows.
+        create_table_variant=True,
     )

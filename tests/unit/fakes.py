@@ -1,0 +1,76 @@
+"""A requests-mock fake of the bulk endpoints: paged data and a log of every query received."""
+
+import re
+from typing import Any, Dict, List, Optional
+from urllib.parse import parse_qs, urlparse
+
+import requests_mock
+
+BASE = "https://api.test/client/v4"
+ACCOUNT = "0123456789abcdef0123456789abcdef"
+PREFIX = f"{BASE}/accounts/{ACCOUNT}/email-security/investigate/bulk"
+
+
+def ok(result: Any, next_cursor: Optional[str] = None, count: Optional[int] = None) -> dict:
+    info = {"count": len(result) if count is None else count, "per_page": 1000,
+            "total_count": 0, "page": 0, "next": next_cursor, "previous": None}
+    return {"success": True, "errors": [], "messages": [], "result": result, "result_info": info}
+
+
+def failure(code: int, message: str) -> dict:
+    return {"success": False, "errors": [{"code": code, "message": message}], "messages": [],
+            "result": None}
+
+
+def job(job_id: str, status: str = "COMPLETED", total: int = 0, **extra: Any) -> dict:
+    return {"job_id": job_id, "action_type": "MOVE", "status": status,
+            "action_params": {"type": "MOVE", "destination": "JunkEmail"},
+            "total_messages_discovered": total, "messages_pending": 0,
+            "messages_successful": total, "messages_failed": 0, "messages_skipped": 0,
+            "messages_cancelled": 0, **extra}
+
+
+def message(message_id: str, status: str = "COMPLETED", **extra: Any) -> dict:
+    return {"message_id": message_id, "status": status, "action_type": "MOVE",
+            "action_params": {"client_recipient": "a@example.com", "type": "MOVE",
+                              "destination": "JunkEmail"},
+            "created_at": "2026-11-01T10:00:00Z", "postfix_id": "ABC", "retry_count": 0, **extra}
+
+
+class FakeAPI:
+    """Serves `jobs` and `messages[job_id]` in pages of `per_page`, cursors `c<offset>`."""
+
+    def __init__(self, mock: requests_mock.Mocker, jobs: List[dict],
+                 messages: Dict[str, List[dict]], per_page: int = 2) -> None:
+        self.jobs = jobs
+        self.messages = messages
+        self.per_page = per_page
+        self.queries: List[Dict[str, Any]] = []
+        mock.get(re.compile(re.escape(PREFIX) + r".*"), json=self._answer)
+
+    def _answer(self, request: Any, context: Any) -> dict:
+        url = urlparse(request.url)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        tail = url.path.split("/investigate/bulk", 1)[1]
+        self.queries.append({"path": tail, **query})
+        offset = int(query.get("cursor", "c0")[1:])
+        if tail == "":
+            items = self.jobs
+        else:
+            job_id = tail.split("/")[1]
+            if job_id not in self.messages:
+                context.status_code = 404
+                return failure(1002, "job not found")
+            if not tail.endswith("/messages"):
+                return ok(next(j for j in self.jobs if j["job_id"] == job_id))
+            items = [m for m in self.messages[job_id]
+                     if "status" not in query or m["status"] == query["status"]]
+        page = items[offset:offset + self.per_page]
+        more = offset + self.per_page < len(items)
+        return ok(page, f"c{offset + self.per_page}" if more else None)
+
+    def cursors(self, path: str = "") -> List[Optional[str]]:
+        return [q.get("cursor") for q in self.queries if q["path"] == path]
+
+    def count(self, suffix: str = "/messages") -> int:
+        return sum(1 for q in self.queries if q["path"].endswith(suffix) and q["path"])

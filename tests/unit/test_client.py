@@ -1,0 +1,174 @@
+from typing import Any, List
+
+import pytest
+import requests
+import requests_mock
+
+from pipelines.cloudflare_email_security.client import CloudflareAuth, CloudflareClient
+from pipelines.cloudflare_email_security.errors import (
+    AccountError,
+    AuthenticationError,
+    BadRequestError,
+    CloudflareAPIError,
+    CursorRejectedError,
+    NotFoundError,
+    TransientAPIError,
+)
+
+from .fakes import ACCOUNT, BASE, PREFIX, failure, ok
+
+SECRET = "tok-SECRET-91f2"
+
+
+def client(**kwargs: Any) -> CloudflareClient:
+    kwargs.setdefault("backoff_factor", 0)
+    kwargs.setdefault("max_attempts", 3)
+    return CloudflareClient(CloudflareAuth(SECRET), base_url=BASE, per_page=2, **kwargs)
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> List[float]:
+    """Records the waits of the retry loop instead of sleeping through them."""
+    waited: List[float] = []
+    monkeypatch.setattr("time.sleep", lambda s: waited.append(s))
+    return waited
+
+
+@pytest.mark.parametrize(
+    "status,body,error,text",
+    [
+        pytest.param(403, failure(10000, "Authentication error"), AuthenticationError,
+                     "Authentication failed (HTTP 403, code 10000: Authentication error)"
+                     ": the credentials are invalid or lack the permission; use an API token with"
+                     " the permission 'Cloud Email Security: Read'", id="403-10000"),
+        pytest.param(401, failure(9106, "Missing X-Auth-Key"), AuthenticationError,
+                     "Authentication failed (HTTP 401, code 9106", id="401"),
+        pytest.param(200, failure(10000, "Authentication error"), AuthenticationError,
+                     "Authentication failed (HTTP 200, code 10000", id="200-with-10000"),
+        pytest.param(400, failure(7003, "Could not route to /accounts/x"), AccountError,
+                     "Account not reachable (HTTP 400, code 7003: Could not route to /accounts/x)"
+                     ": check account_id, which must be the 32 hex characters", id="7003"),
+        pytest.param(404, failure(7000, "No route for that URI"), AccountError,
+                     "Account not reachable (HTTP 404, code 7000", id="7000"),
+        pytest.param(400, failure(10001, "per_page must be <= 1000"), BadRequestError,
+                     "The API rejected a parameter (HTTP 400, code 10001: per_page must be <="
+                     " 1000)", id="400-param"),
+        pytest.param(200, failure(1234, "Something odd"), CloudflareAPIError,
+                     "The API reported a failure (HTTP 200, code 1234: Something odd)",
+                     id="200-success-false"),
+    ],
+)
+def test_error_envelopes_become_one_clear_error(status: int, body: dict, error: type,
+                                                text: str) -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(PREFIX, status_code=status, json=body)
+        with pytest.raises(error) as caught:
+            list(client().iter_jobs(ACCOUNT))
+        assert text in str(caught.value)
+        assert mock.call_count == 1  # never retried
+        assert SECRET not in str(caught.value)
+
+
+def test_unknown_account_on_the_list_is_an_account_error() -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(PREFIX, status_code=404, json=failure(1001, "not found"))
+        with pytest.raises(AccountError, match=f"Account {ACCOUNT} not found"):
+            list(client().iter_jobs(ACCOUNT))
+
+
+def test_unknown_job_is_not_found() -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(f"{PREFIX}/j1/messages", status_code=404, json=failure(1002, "job not found"))
+        with pytest.raises(NotFoundError, match="code 1002: job not found"):
+            list(client().iter_messages(ACCOUNT, "j1"))
+
+
+def test_429_honours_retry_after(sleeps: List[float]) -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(PREFIX, [
+            {"status_code": 429, "headers": {"Retry-After": "7"}, "json": failure(971, "slow")},
+            {"json": ok([{"job_id": "a"}])},
+        ])
+        c = client()
+        assert [j["job_id"] for p in c.iter_jobs(ACCOUNT) for j in p] == ["a"]
+        assert sleeps == [7.0]
+        assert c.stats.retries == 1
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param({"status_code": 503, "json": failure(10002, "down")}, id="503"),
+        pytest.param({"status_code": 502, "text": "<html>Bad Gateway</html>"}, id="proxy-html"),
+        pytest.param({"status_code": 200, "text": '{"success": true, "result": [{"job'},
+                     id="truncated-200"),
+        pytest.param({"status_code": 200, "text": "<html>maintenance</html>"}, id="html-200"),
+        pytest.param({"exc": requests.exceptions.ConnectionError("reset")}, id="reset"),
+        pytest.param({"exc": requests.exceptions.ReadTimeout("slow")}, id="read-timeout"),
+    ],
+)
+def test_transient_failures_are_retried(bad: dict, sleeps: List[float]) -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(PREFIX, [bad, {"json": ok([{"job_id": "a"}])}])
+        c = client()
+        assert [j["job_id"] for p in c.iter_jobs(ACCOUNT) for j in p] == ["a"]
+        assert mock.call_count == 2 and c.stats.retries == 1
+
+
+def test_retries_are_bounded(sleeps: List[float]) -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(PREFIX, status_code=500, json=failure(10002, "boom"))
+        with pytest.raises(TransientAPIError, match="HTTP 500 persisted after 3 attempts"):
+            list(client(max_attempts=3).iter_jobs(ACCOUNT))
+        assert mock.call_count == 3
+
+
+def test_rejected_cursor_restarts_the_job_once_without_duplicates() -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(f"{PREFIX}/j1/messages", [
+            {"json": ok([{"message_id": "m1"}, {"message_id": "m2"}], "old")},
+            {"status_code": 400, "json": failure(10021, "Invalid cursor")},
+            {"json": ok([{"message_id": "m1"}, {"message_id": "m2"}], "new")},
+            {"json": ok([{"message_id": "m3"}])},
+        ])
+        c = client()
+        ids = [m["message_id"] for p in c.iter_messages(ACCOUNT, "j1") for m in p]
+        assert ids == ["m1", "m2", "m3"]
+        assert c.stats.cursor_restarts == 1
+        assert "cursor" not in mock.request_history[2].qs
+
+
+def test_a_second_rejected_cursor_gives_up() -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(f"{PREFIX}/j1/messages", [
+            {"json": ok([{"message_id": "m1"}], "a")},
+            {"status_code": 400, "json": failure(10021, "Invalid cursor")},
+            {"json": ok([{"message_id": "m1"}], "b")},
+            {"status_code": 400, "json": failure(10021, "Invalid cursor")},
+        ])
+        with pytest.raises(CursorRejectedError, match="Cursor rejected"):
+            list(client().iter_messages(ACCOUNT, "j1"))
+        assert mock.call_count == 4
+
+
+def test_bearer_and_legacy_headers() -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(PREFIX, json=ok([]))
+        list(client().iter_jobs(ACCOUNT))
+        assert mock.last_request.headers["Authorization"] == f"Bearer {SECRET}"
+        legacy = CloudflareClient(CloudflareAuth(email="me@example.com", key="k"), base_url=BASE)
+        list(legacy.iter_jobs(ACCOUNT))
+        assert mock.last_request.headers["X-Auth-Email"] == "me@example.com"
+        assert mock.last_request.headers["X-Auth-Key"] == "k"
+        assert "Authorization" not in mock.last_request.headers
+
+
+def test_auth_repr_hides_the_secret() -> None:
+    assert SECRET not in repr(CloudflareAuth(SECRET))
+    assert "k3y" not in repr(CloudflareAuth(email="e", key="k3y"))
+
+
+def test_get_job_returns_the_object() -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(f"{PREFIX}/j1", json={**ok({"job_id": "j1", "status": "COMPLETED"})})
+        assert client().get_job(ACCOUNT, "j1")["status"] == "COMPLETED"

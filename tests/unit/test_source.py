@@ -1,0 +1,146 @@
+from pathlib import Path
+from typing import Any, Dict, List
+
+import dlt
+import duckdb
+import pytest
+import requests_mock
+
+from pipelines.cloudflare_email_security_pipeline import make_pipeline, sync
+
+from .fakes import ACCOUNT, BASE, FakeAPI, job, message
+
+TOKEN = "tok-unit-7c1d"
+
+
+def run(tmp_path: Path, full_refresh: bool = False, **overrides: Any) -> Any:
+    pipeline = make_pipeline(dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
+                             pipelines_dir=str(tmp_path / "dlt"))
+    args: Dict[str, Any] = dict(account_id=ACCOUNT, api_token=TOKEN, base_url=BASE, per_page=2,
+                                backoff_factor=0)
+    args.update(overrides)
+    return sync(pipeline, full_refresh=full_refresh, **args)
+
+
+def rows(tmp_path: Path, sql: str) -> List[tuple]:
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+@pytest.fixture
+def api() -> Any:
+    with requests_mock.Mocker() as mock:
+        yield FakeAPI(
+            mock,
+            jobs=[job("j-done", "COMPLETED", 3), job("j-busy", "PROCESSING", 2,
+                                                         messages_pending=1)],
+            messages={
+                "j-done": [message("m1"), message("m2", "FAILED"), message("m3", "SKIPPED")],
+                "j-busy": [message("m1", "PENDING"), message("m9")],
+            },
+        )
+
+
+def test_rows_are_stamped_with_job_and_account(api: FakeAPI, tmp_path: Path) -> None:
+    result = run(tmp_path)
+    assert result.error is None and result.exit_code == 0
+    assert sorted(rows(tmp_path, "select job_id, message_id, account_id, status from"
+                                 " cloudflare_email_security.bulk_job_messages")) == [
+        ("j-busy", "m1", ACCOUNT, "PENDING"), ("j-busy", "m9", ACCOUNT, "COMPLETED"),
+        ("j-done", "m1", ACCOUNT, "COMPLETED"), ("j-done", "m2", ACCOUNT, "FAILED"),
+        ("j-done", "m3", ACCOUNT, "SKIPPED")]
+    assert sorted(rows(tmp_path, "select job_id, account_id, messages_successful from"
+                                 " cloudflare_email_security.bulk_jobs")) == [
+        ("j-busy", ACCOUNT, 2), ("j-done", ACCOUNT, 3)]
+    assert result.stats.rows_by_status == {"COMPLETED": 2, "FAILED": 1, "SKIPPED": 1,
+                                           "PENDING": 1}
+
+
+def test_settled_jobs_are_skipped_on_the_next_run(api: FakeAPI, tmp_path: Path) -> None:
+    run(tmp_path)
+    # 1 list page (2 jobs, per_page 2) + 2 pages of j-done + 1 page of j-busy
+    assert (len(api.cursors("")), api.count()) == (1, 3)
+    api.queries.clear()
+    api.messages["j-busy"][0]["status"] = "COMPLETED"
+    second = run(tmp_path)
+    assert (len(api.cursors("")), api.count()) == (1, 1)
+    assert [q["path"] for q in api.queries if q["path"]] == ["/j-busy/messages"]
+    assert (second.stats.jobs_skipped, second.stats.jobs_synced) == (1, 1)
+    assert rows(tmp_path, "select status from cloudflare_email_security.bulk_job_messages"
+                          " where job_id = 'j-busy' and message_id = 'm1'") == [("COMPLETED",)]
+    assert rows(tmp_path, "select count(*) from cloudflare_email_security.bulk_job_messages"
+                ) == [(5,)]
+
+
+def test_full_refresh_fetches_settled_jobs_again(api: FakeAPI, tmp_path: Path) -> None:
+    run(tmp_path)
+    api.queries.clear()
+    refreshed = run(tmp_path, full_refresh=True)
+    assert refreshed.stats.jobs_skipped == 0 and api.count() == 3
+
+
+def test_a_vanished_job_is_kept_and_marked_deleted(api: FakeAPI, tmp_path: Path) -> None:
+    run(tmp_path)
+    api.jobs = [j for j in api.jobs if j["job_id"] != "j-done"]
+    result = run(tmp_path)
+    assert result.stats.jobs_deleted == 1
+    assert rows(tmp_path, "select job_id from cloudflare_email_security.bulk_job_deletions"
+                          " where deleted_at is not null") == [("j-done",)]
+    assert rows(tmp_path, "select count(*) from cloudflare_email_security.bulk_jobs"
+                          " where job_id = 'j-done'") == [(1,)]
+    third = run(tmp_path)
+    assert third.stats.jobs_deleted == 0  # marked once
+
+
+def test_status_filter_does_not_settle_the_job_for_all_statuses(api: FakeAPI,
+                                                               tmp_path: Path) -> None:
+    run(tmp_path, status="FAILED")
+    assert [q.get("status") for q in api.queries if q["path"].endswith("/messages")] == [
+        "FAILED", "FAILED"]
+    api.queries.clear()
+    run(tmp_path)
+    assert api.count() == 3  # the unfiltered run still fetches everything
+
+
+def test_keyless_items_are_kept_aside_not_loaded(api: FakeAPI, tmp_path: Path) -> None:
+    api.messages["j-done"].append({"status": "FAILED", "note": "no id"})
+    result = run(tmp_path)
+    assert result.stats.rows_rejected == 1 and result.exit_code == 0
+    assert rows(tmp_path, "select job_id, reason from"
+                          " cloudflare_email_security.bulk_job_messages_rejected") == [
+        ("j-done", "item without message_id")]
+
+
+def test_bad_input_fails_before_any_request(api: FakeAPI, tmp_path: Path) -> None:
+    result = run(tmp_path, account_id="not-an-account")
+    assert result.exit_code == 1 and "Invalid account id 'not-an-account'" in result.error
+    assert api.queries == []
+    for bad, text in [(dict(per_page=0), "Invalid per_page 0"),
+                      (dict(job_ids=["x"]), "Invalid job id 'x'"),
+                      (dict(status="DONE"), "Invalid status 'DONE'")]:
+        failed = run(tmp_path, **bad)
+        assert text in failed.error
+    assert api.queries == []
+
+
+def test_cloudflare_environment_names_are_read(api: FakeAPI, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
+    monkeypatch.setenv("CLOUDFLARE_API_BASE_URL", BASE)
+    pipeline = make_pipeline(dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
+                             pipelines_dir=str(tmp_path / "dlt"))
+    result = sync(pipeline, backoff_factor=0)
+    assert result.error is None and result.stats.rows == 5
+
+
+def test_dlt_names_win_over_cloudflare_names(api: FakeAPI, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "f" * 32)
+    monkeypatch.setenv("SOURCES__CLOUDFLARE_EMAIL_SECURITY__ACCOUNT_ID", ACCOUNT)
+    monkeypatch.setenv("SOURCES__CLOUDFLARE_EMAIL_SECURITY__API_TOKEN", TOKEN)
+    monkeypatch.setenv("SOURCES__CLOUDFLARE_EMAIL_SECURITY__BASE_URL", BASE)
+    pipeline = make_pipeline(dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
+                             pipelines_dir=str(tmp_path / "dlt"))
+    result = sync(pipeline)
+    assert result.error is None and result.stats.rows == 5
