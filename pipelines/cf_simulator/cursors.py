@@ -49,5 +49,9 @@ class Cursors:
             raise CursorError("cursor has expired")
         return direction, int(anchor)
 
+    @property
+    def generation(self) -> int:
+        return self._generation
+
     def expire_all(self) -> None:
         self._generation += 1

@@ -2,6 +2,7 @@
 
 import random
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
@@ -18,6 +19,7 @@ class Faults:
     retry_after: int = 1
     slow_seconds: float = 0.3
     injected: int = 0
+    by_kind: Counter = field(default_factory=Counter, init=False)
     _rng: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -34,4 +36,6 @@ class Faults:
             if self._rng.random() >= self.rate:
                 return None
             self.injected += 1
-            return self._rng.choice(self.kinds)
+            kind = self._rng.choice(self.kinds)
+            self.by_kind[kind] += 1
+            return kind

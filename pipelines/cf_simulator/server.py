@@ -62,7 +62,7 @@ class Simulator:
         self.counts: Counter = Counter()
         self.request_times: List[float] = []
         self._count_lock = threading.Lock()
-        self._cache: Dict[Tuple[Any, ...], bytes] = {}
+        self._cache: Dict[Tuple[Any, ...], Tuple[float, bytes]] = {}
         self._cache_version = -1
         self._server: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -136,10 +136,13 @@ class Simulator:
             if self._cache_version != world.version:
                 self._cache.clear()
                 self._cache_version = world.version
-            key = (route["job"], bool(route["messages"]), tuple(sorted(params.items())))
-            if key not in self._cache:
-                self._cache[key] = self._render(route, params)
-            return self._cache[key]
+            # Pages embed cursors, so a cached page must not outlive them.
+            key = (route["job"], bool(route["messages"]), tuple(sorted(params.items())),
+                   self.cursors.generation)
+            cached = self._cache.get(key)
+            if cached is None or time.time() - cached[0] > self.cursors.ttl_seconds / 2:
+                cached = self._cache[key] = (time.time(), self._render(route, params))
+            return cached[1]
 
     def _render(self, route: Dict[str, Optional[str]], params: Dict[str, str]) -> bytes:
         world = self.world

@@ -182,3 +182,14 @@ def test_latency_is_added() -> None:
         started = time.monotonic()
         requests.get(url(sim), headers=HEADERS)
         assert time.monotonic() - started >= 0.2
+
+
+def test_first_page_after_expiry_carries_a_fresh_cursor(simulator: Simulator) -> None:
+    first = requests.get(url(simulator), params={"per_page": 2}, headers=HEADERS).json()
+    simulator.expire_cursors()
+    again = requests.get(url(simulator), params={"per_page": 2}, headers=HEADERS).json()
+    assert again["result_info"]["next"] != first["result_info"]["next"]
+    follow = requests.get(url(simulator), params={"per_page": 2,
+                                                  "cursor": again["result_info"]["next"]},
+                          headers=HEADERS)
+    assert follow.status_code == 200

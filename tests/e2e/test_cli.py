@@ -1,0 +1,140 @@
+"""`cf-bulk-sync` as users run it: a subprocess, configured by environment, against the
+simulator on 127.0.0.1."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Iterator
+
+import pytest
+
+from pipelines.cf_simulator import Simulator, World
+
+SECRET = "cli-secret-token-5d2e8a"
+
+
+def cli(*args: str, env: Dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        env={**os.environ, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(World(seed=5, jobs=6, messages=(0, 40)), token=SECRET) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def env(sim: Simulator, tmp_path: Path) -> Dict[str, str]:
+    return {
+        "CLOUDFLARE_API_BASE_URL": sim.base_url,
+        "CLOUDFLARE_ACCOUNT_ID": sim.world.account_id,
+        "CLOUDFLARE_API_TOKEN": SECRET,
+        "DESTINATION__DUCKDB__CREDENTIALS": str(tmp_path / "cli.duckdb"),
+        "DLT_DATA_DIR": str(tmp_path / "dlt"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "SOURCES__CLOUDFLARE_EMAIL_SECURITY__BACKOFF_FACTOR": "0",
+    }
+
+
+def test_help_reads_like_the_docs(tmp_path: Path) -> None:
+    top = cli("--help", env={}, cwd=tmp_path)
+    assert top.returncode == 0
+    for word in ("run", "demo", "simulate", "CLOUDFLARE_API_TOKEN", "exit codes"):
+        assert word in top.stdout
+    run = cli("run", "--help", env={}, cwd=tmp_path)
+    for option in ("--account-id", "--job-id", "--status", "--destination", "--dataset",
+                   "--full-refresh", "--progress"):
+        assert option in run.stdout
+
+
+def test_run_twice_prints_summaries_and_skips_settled_jobs(
+    env: Dict[str, str], tmp_path: Path, sim: Simulator
+) -> None:
+    first = cli("run", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "cf-bulk-sync run: OK" in first.stdout
+    assert "jobs: 6 seen, 6 synced, 0 skipped (settled), 0 marked deleted" in first.stdout
+    rows = sum(len(j.messages) for j in sim.world.jobs.values())
+    assert f"rows: {rows} (" in first.stdout
+    assert (tmp_path / "cli.duckdb").exists()
+    second = cli("run", env=env, cwd=tmp_path)
+    settled = sum(1 for j in sim.world.truth_jobs().values()
+                  if j["status"] in ("COMPLETED", "FAILED", "CANCELLED"))
+    assert f"{settled} skipped (settled)" in second.stdout
+
+
+def test_wrong_token_is_one_clear_line_and_exit_1(env: Dict[str, str], tmp_path: Path) -> None:
+    result = cli("run", env={**env, "CLOUDFLARE_API_TOKEN": "wrong-token-x"}, cwd=tmp_path)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("cf-bulk-sync:")]
+    assert errors == [
+        "cf-bulk-sync: error: Authentication failed (HTTP 403, code 10000: Authentication"
+        " error): the credentials are invalid or lack the permission; use an API token with the"
+        " permission 'Cloud Email Security: Read' (CLOUDFLARE_API_TOKEN or"
+        " sources.cloudflare_email_security.api_token)"
+    ]
+    assert "Traceback" not in result.stderr
+    assert "wrong-token-x" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "args,extra_env,text",
+    [
+        pytest.param(["--account-id", "nope"], {}, "Invalid account id 'nope'", id="account"),
+        pytest.param(["--job-id", "123"], {}, "Invalid job id '123': it must be a UUID",
+                     id="job-id"),
+        pytest.param([], {"SOURCES__CLOUDFLARE_EMAIL_SECURITY__PER_PAGE": "5000"},
+                     "Invalid per_page 5000", id="per-page"),
+        pytest.param(["--destination", "nowhere"], {}, "Unknown destination 'nowhere'",
+                     id="destination"),
+        pytest.param([], {"CLOUDFLARE_API_TOKEN": ""}, "No credentials", id="no-token"),
+        pytest.param(["--account-id", "f" * 32], {}, "Account", id="unknown-account"),
+    ],
+)
+def test_bad_input_gets_a_specific_error(env: Dict[str, str], tmp_path: Path, args: list,
+                                         extra_env: Dict[str, str], text: str,
+                                         sim: Simulator) -> None:
+    result = cli("run", *args, env={**env, **extra_env}, cwd=tmp_path)
+    assert result.returncode == 1
+    assert text in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_command_line_exits_2(tmp_path: Path) -> None:
+    assert cli("run", "--status", "DONE", env={}, cwd=tmp_path).returncode == 2
+
+
+def test_the_token_is_nowhere_after_good_and_failed_runs(
+    env: Dict[str, str], tmp_path: Path
+) -> None:
+    outputs = []
+    for extra in ({"RUNTIME__LOG_LEVEL": "DEBUG"}, {"CLOUDFLARE_ACCOUNT_ID": "e" * 32}):
+        result = cli("run", env={**env, **extra}, cwd=tmp_path)
+        outputs.append(result.stdout + result.stderr)
+    assert all(SECRET not in text for text in outputs)
+    assert "DEBUG" in outputs[0]  # the debug run did log, and still without the token
+    leaked = [
+        str(path) for path in tmp_path.rglob("*")
+        if path.is_file() and SECRET.encode() in path.read_bytes()
+    ]
+    assert leaked == []
+
+
+def test_demo_runs_offline_and_shows_results(tmp_path: Path) -> None:
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+           "DLT_DATA_DIR": str(tmp_path / "dlt")}
+    result = cli("demo", "--dir", "demo", "--jobs", "10", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "first run (full sync): OK" in out and "second run (incremental): OK" in out
+    assert "jobs: 10 seen, 10 synced, 0 skipped" in out
+    assert "marked deleted" in out and "Messages per job and status" in out
+    assert str(tmp_path / "demo" / "cf_bulk_sync.duckdb") in out
+    assert (tmp_path / "demo" / "cf_bulk_sync.duckdb").exists()
