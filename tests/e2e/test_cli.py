@@ -138,3 +138,26 @@ def test_demo_runs_offline_and_shows_results(tmp_path: Path) -> None:
     assert "marked deleted" in out and "Messages per job and status" in out
     assert str(tmp_path / "demo" / "cf_bulk_sync.duckdb") in out
     assert (tmp_path / "demo" / "cf_bulk_sync.duckdb").exists()
+
+
+def test_simulate_serves_until_stopped(tmp_path: Path) -> None:
+    import requests
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "simulate", "--port", "0", "--jobs", "3"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        lines = [process.stdout.readline() for _ in range(4)]  # type: ignore[union-attr]
+        exports = dict(line.split("export ", 1)[1].strip().split("=", 1)
+                       for line in lines if "export " in line)
+        response = requests.get(
+            f"{exports['CLOUDFLARE_API_BASE_URL']}/accounts/{exports['CLOUDFLARE_ACCOUNT_ID']}"
+            "/email-security/investigate/bulk",
+            headers={"Authorization": f"Bearer {exports['CLOUDFLARE_API_TOKEN']}"}, timeout=10,
+        )
+        assert response.status_code == 200 and len(response.json()["result"]) == 3
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -41,12 +41,14 @@ class FakeAPI:
     """Serves `jobs` and `messages[job_id]` in pages of `per_page`, cursors `c<offset>`."""
 
     def __init__(self, mock: requests_mock.Mocker, jobs: List[dict],
-                 messages: Dict[str, List[dict]], per_page: int = 2) -> None:
+                 messages: Dict[str, List[dict]], per_page: int = 2,
+                 account: str = ACCOUNT) -> None:
         self.jobs = jobs
         self.messages = messages
         self.per_page = per_page
         self.queries: List[Dict[str, Any]] = []
-        mock.get(re.compile(re.escape(PREFIX) + r".*"), json=self._answer)
+        prefix = PREFIX.replace(ACCOUNT, account)
+        mock.get(re.compile(re.escape(prefix) + r".*"), json=self._answer)
 
     def _answer(self, request: Any, context: Any) -> dict:
         url = urlparse(request.url)

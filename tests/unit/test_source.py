@@ -144,3 +144,16 @@ def test_dlt_names_win_over_cloudflare_names(api: FakeAPI, tmp_path: Path,
                              pipelines_dir=str(tmp_path / "dlt"))
     result = sync(pipeline)
     assert result.error is None and result.stats.rows == 5
+
+
+def test_several_accounts_in_one_run(tmp_path: Path) -> None:
+    other = "fedcba9876543210fedcba9876543210"
+    with requests_mock.Mocker() as mock:
+        first = FakeAPI(mock, [job("a-1", total=1)], {"a-1": [message("m1")]})
+        second = FakeAPI(mock, [job("b-1", total=2)], {"b-1": [message("m1"), message("m2")]},
+                         account=other)
+        result = run(tmp_path, account_id=f"{ACCOUNT},{other}")
+        assert result.exit_code == 0 and (first.count(), second.count()) == (1, 1)
+    assert sorted(rows(tmp_path, "select account_id, job_id, count(*) from"
+                                 " cloudflare_email_security.bulk_job_messages group by all")) == [
+        (ACCOUNT, "a-1", 1), (other, "b-1", 2)]
