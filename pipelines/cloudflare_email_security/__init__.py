@@ -51,8 +51,9 @@ def cloudflare_email_security(
     """Bulk action jobs and their messages, for one or more accounts.
 
     Loads `bulk_jobs` (merge on `job_id`), `bulk_job_messages` (merge on `job_id`,
-    `message_id`), `bulk_job_deletions` (merge on `job_id`: jobs that vanished at Cloudflare)
-    and `bulk_job_messages_rejected` (append: items without a key). Jobs whose messages were
+    `message_id`), `bulk_job_deletions` (merge on `job_id`: jobs that vanished at Cloudflare),
+    `bulk_job_snapshots` (append: jobs in progress, once per run) and
+    `bulk_job_messages_rejected` (append: items without a key). Jobs whose messages were
     fully synced once they were settled are skipped on later runs unless `full_refresh`.
 
     Args:
@@ -99,22 +100,46 @@ def cloudflare_email_security(
     return (
         bulk_jobs(catalog),
         bulk_job_messages(catalog, status=status, full_refresh=full_refresh),
+        bulk_job_deletions(catalog),
+        bulk_job_snapshots(catalog),
     )
 
 
-@dlt.resource(name=settings.JOBS_TABLE, write_disposition="merge", primary_key="job_id")
+@dlt.resource(
+    name=settings.JOBS_TABLE,
+    write_disposition="merge",
+    primary_key="job_id",
+    columns=settings.JOB_COLUMNS,
+)
 def bulk_jobs(catalog: JobCatalog) -> Iterator[Any]:
-    """Every job of each account, stamped with `account_id`; vanished jobs go to
-    `bulk_job_deletions` once, with the time their absence was seen."""
-    known: Dict[str, Dict[str, Optional[str]]] = dlt.current.resource_state().setdefault(
-        "known_jobs", {}
-    )
+    """Every job of each account, all API fields, stamped with `account_id`."""
     for account_id in catalog.account_ids:
         jobs = catalog.jobs(account_id)
         for job in jobs:
             job["account_id"] = account_id
         if jobs:
             yield jobs
+
+
+@dlt.resource(
+    name=settings.DELETIONS_TABLE,
+    write_disposition="merge",
+    primary_key="job_id",
+    columns=settings.DELETION_COLUMNS,
+)
+def bulk_job_deletions(catalog: JobCatalog) -> Iterator[Any]:
+    """Jobs that vanished from the account's listing (deleted at Cloudflare), once each, with
+    the time their absence was first seen. Their rows stay in the other tables.
+
+    Resource state `known_jobs` maps each account's jobs to their action type, so that a run
+    filtered by action type or job id only judges the jobs it could have seen.
+    """
+    known: Dict[str, Dict[str, Optional[str]]] = dlt.current.resource_state().setdefault(
+        "known_jobs", {}
+    )
+    now = pendulum.now("UTC")
+    for account_id in catalog.account_ids:
+        jobs = catalog.jobs(account_id)
         account_known = known.setdefault(account_id, {})
         present = {job["job_id"] for job in jobs}
         gone = [
@@ -122,28 +147,19 @@ def bulk_jobs(catalog: JobCatalog) -> Iterator[Any]:
             for job_id, action in account_known.items()
             if job_id not in present and catalog.covers(account_id, job_id, action)
         ]
-        if gone:
-            now = pendulum.now("UTC")
-            catalog.client.stats.add("jobs_deleted", len(gone))
-            yield dlt.mark.with_hints(
-                [{"job_id": j, "account_id": account_id, "deleted_at": now} for j in gone],
-                dlt.mark.make_hints(
-                    table_name=settings.DELETIONS_TABLE,
-                    write_disposition="merge",
-                    primary_key="job_id",
-                ),
-                create_table_variant=True,
-            )
-            for job_id in gone:
-                del account_known[job_id]
+        for job_id in gone:
+            del account_known[job_id]
         account_known.update({job["job_id"]: job.get("action_type") for job in jobs})
+        if gone:
+            catalog.client.stats.add("jobs_deleted", len(gone))
+            yield [{"job_id": j, "account_id": account_id, "deleted_at": now} for j in gone]
 
 
 @dlt.resource(
     name=settings.MESSAGES_TABLE,
     write_disposition="merge",
     primary_key=("job_id", "message_id"),
-    columns={"message": {"data_type": "json"}},
+    columns=settings.MESSAGE_COLUMNS,
 )
 def bulk_job_messages(
     catalog: JobCatalog, status: Optional[str] = None, full_refresh: bool = False
@@ -192,6 +208,45 @@ def bulk_job_messages(
         present = {job["job_id"] for a in catalog.account_ids for job in catalog.jobs(a)}
         for job_id in [j for j in settled if j not in present]:
             del settled[job_id]
+
+
+@dlt.resource(
+    name=settings.SNAPSHOTS_TABLE, write_disposition="append", columns=settings.SNAPSHOT_COLUMNS
+)
+def bulk_job_snapshots(catalog: JobCatalog) -> Iterator[Any]:
+    """One row per job in progress per run, with its status and counters as observed, and a
+    last row when it settles, so that a job's progress can be charted over time.
+
+    Resource state `in_progress` holds the jobs seen in progress last time (a small set).
+    """
+    watching: Dict[str, int] = dlt.current.resource_state().setdefault("in_progress", {})
+    now = pendulum.now("UTC")
+    rows = []
+    present = set()
+    for account_id in catalog.account_ids:
+        for job in catalog.jobs(account_id):
+            job_id = job["job_id"]
+            present.add(job_id)
+            settled = is_job_settled(job)
+            if not settled or job_id in watching:
+                rows.append(
+                    {
+                        "job_id": job_id,
+                        "account_id": account_id,
+                        "observed_at": now,
+                        "status": job.get("status"),
+                        **{name: job.get(name) for name in settings.JOB_COUNTERS},
+                    }
+                )
+            if settled:
+                watching.pop(job_id, None)
+            else:
+                watching[job_id] = 1
+    if catalog.is_full_listing:
+        for job_id in [j for j in watching if j not in present]:
+            del watching[job_id]
+    if rows:
+        yield rows
 
 
 def _rejected(rows: List[Dict[str, Any]]) -> Any:

@@ -1,5 +1,7 @@
 """Constants of the Cloudflare Email Security bulk action API and of this source."""
 
+from typing import Any, Dict
+
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 API_PREFIX = "/accounts/{account_id}/email-security/investigate"
 
@@ -38,3 +40,67 @@ JOBS_TABLE = "bulk_jobs"
 MESSAGES_TABLE = "bulk_job_messages"
 DELETIONS_TABLE = "bulk_job_deletions"
 REJECTED_TABLE = "bulk_job_messages_rejected"
+SNAPSHOTS_TABLE = "bulk_job_snapshots"
+
+
+
+def _columns(**types: str) -> Dict[str, Dict[str, Any]]:
+    """Column hints, one fresh dict per column: dlt writes each column's name into its dict, so
+    a dict shared by two columns would end up describing only one of them."""
+    return {name: {"data_type": data_type} for name, data_type in types.items()}
+
+
+JOB_COUNTERS = (
+    "total_messages_discovered",
+    "messages_pending",
+    "messages_successful",
+    "messages_failed",
+    "messages_skipped",
+    "messages_cancelled",
+)
+
+# Declared so that every documented field exists with its type from the first load on, even
+# when it is null in every row so far (dlt creates no column for a value it never saw), and so
+# that the SQL models can rely on them. Undocumented fields are still loaded as they come.
+_COUNTER_TYPES = {name: "bigint" for name in JOB_COUNTERS}
+JOB_COLUMNS = _columns(
+    job_id="text",
+    account_id="text",
+    action_type="text",
+    action_params__type="text",
+    action_params__destination="text",
+    comment="text",
+    created_at="timestamp",
+    started_at="timestamp",
+    completed_at="timestamp",
+    status="text",
+    status_message="text",
+    search_params="json",
+    **_COUNTER_TYPES,
+)
+MESSAGE_COLUMNS = _columns(
+    job_id="text",
+    message_id="text",
+    account_id="text",
+    action_type="text",
+    action_params__type="text",
+    action_params__client_recipient="text",
+    action_params__destination="text",
+    action_params__expected_disposition="text",
+    created_at="timestamp",
+    processed_at="timestamp",
+    retry_after="timestamp",
+    retry_count="bigint",
+    status="text",
+    status_message="text",
+    postfix_id="text",
+    alert_id="text",
+    email_message_id="text",
+    # The live API may nest details of the e-mail; its shape is not documented, so it is kept
+    # whole as JSON rather than exploded into columns and child tables.
+    message="json",
+)
+DELETION_COLUMNS = _columns(job_id="text", account_id="text", deleted_at="timestamp")
+SNAPSHOT_COLUMNS = _columns(
+    job_id="text", account_id="text", observed_at="timestamp", status="text", **_COUNTER_TYPES
+)

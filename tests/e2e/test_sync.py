@@ -176,3 +176,25 @@ def test_expired_cursors_mid_run_restart_the_job_without_duplicates(
     result = syncer.run(per_page=PER_PAGE)
     assert result.exit_code == 0 and result.stats.cursor_restarts == 1 and expired
     assert_equals_truth(syncer)
+
+
+def test_snapshots_follow_jobs_in_progress_until_they_settle(syncer: Syncer) -> None:
+    world = syncer.sim.world
+    in_progress = {j for j, job in world.truth_jobs().items()
+                   if job["status"] not in TERMINAL or job["messages_pending"]}
+    assert in_progress
+    count = "select count(*) from cloudflare_email_security.bulk_job_snapshots"
+    syncer.run(per_page=PER_PAGE)
+    first = syncer.query("select job_id from cloudflare_email_security.bulk_job_snapshots")
+    assert {r[0] for r in first} == in_progress and len(first) == len(in_progress)
+    world.advance(steps=40, create=0, delete=0)  # everything settles
+    syncer.run(per_page=PER_PAGE)
+    final = syncer.query(
+        "select job_id, status from cloudflare_email_security.bulk_job_snapshots"
+        " where observed_at = (select max(observed_at) from"
+        " cloudflare_email_security.bulk_job_snapshots)"
+    )
+    assert {r[0] for r in final} == in_progress
+    assert {r[1] for r in final} <= TERMINAL
+    syncer.run(per_page=PER_PAGE)
+    assert syncer.query(count)[0][0] == 2 * len(in_progress)  # nothing new once settled
