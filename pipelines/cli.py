@@ -3,7 +3,7 @@
 import argparse
 import sys
 import time
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from pipelines.cloudflare_email_security.settings import ACTION_TYPES, MESSAGE_STATUSES
 
@@ -19,7 +19,8 @@ CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_BASE_URL; options given here win.
 
 EXIT_CODES = """\
 exit codes: 0 success; 1 error (nothing half-marked: the next run picks up where it stopped);
-2 bad command line; 3 loaded, but some jobs could not be synced (named in the summary)
+2 bad command line; 3 loaded, but some jobs could not be synced (named in the summary);
+4 loaded and modelled, but a data assertion failed (named, with its first offending rows)
 """
 
 
@@ -47,14 +48,38 @@ def build_parser() -> argparse.ArgumentParser:
                      help="sync only this job; repeat for several")
     run.add_argument("--status", choices=MESSAGE_STATUSES, help="sync only messages in STATUS")
     run.add_argument("--action-type", choices=ACTION_TYPES, help="sync only jobs of this type")
-    run.add_argument("--destination", metavar="NAME",
-                     help="dlt destination (default duckdb: ./cf_bulk_sync.duckdb)")
-    run.add_argument("--dataset", metavar="NAME",
-                     help="dataset (schema) to load into (default cloudflare_email_security)")
+    _destination_options(run)
     run.add_argument("--full-refresh", action="store_true",
                      help="fetch every job's messages again, settled or not")
     run.add_argument("--progress", choices=("log", "none"), default="none",
                      help="log dlt's progress while running (default none)")
+    run.add_argument("--no-models", action="store_true",
+                     help="do not build the SQL models after loading")
+    run.add_argument("--warn-only", action="store_true",
+                     help="report failing data assertions as warnings (exit 0, not 4)")
+
+    models = commands.add_parser(
+        "models",
+        help="build the SQL models and run the data assertions",
+        description="Rebuild every model of sql/ in the dataset <dataset>_reporting of the"
+        " destination, then run sql/assertions.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _destination_options(models)
+    models.add_argument("--warn-only", action="store_true",
+                        help="report failing data assertions as warnings (exit 0, not 4)")
+
+    report = commands.add_parser(
+        "report",
+        help="print status counts per job and the top failure reasons",
+        description="Read the marts and print the messages per job and status, and the most"
+        " frequent failure reasons. Run after `run` or `models`.",
+    )
+    _destination_options(report)
+    report.add_argument("--job-id", action="append", metavar="UUID",
+                        help="only this job; repeat for several")
+    report.add_argument("--top", type=int, default=10, help="failure reasons to show")
 
     demo = commands.add_parser(
         "demo",
@@ -84,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _destination_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--destination", metavar="NAME",
+                        help="dlt destination (default duckdb: ./cf_bulk_sync.duckdb)")
+    parser.add_argument("--dataset", metavar="NAME",
+                        help="dataset (schema) of the raw tables (default"
+                        " cloudflare_email_security); models go to <dataset>_reporting")
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     from pipelines.cloudflare_email_security_pipeline import disable_telemetry
 
@@ -92,6 +125,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "models":
+            return _models(args)
+        if args.command == "report":
+            return _report(args)
         if args.command == "demo":
             from pipelines.demo import run_demo
 
@@ -122,7 +159,38 @@ def _run(args: argparse.Namespace) -> int:
     print(format_summary(result))
     if result.error:
         print(f"cf-bulk-sync: error: {result.error}", file=sys.stderr)
-    return result.exit_code
+        return result.exit_code
+    if args.no_models:
+        return result.exit_code
+    return max(result.exit_code, _build(pipeline, args.warn_only))
+
+
+def _models(args: argparse.Namespace) -> int:
+    from pipelines.cloudflare_email_security_pipeline import make_pipeline
+
+    return _build(make_pipeline(args.destination, args.dataset), args.warn_only)
+
+
+def _build(pipeline: Any, warn_only: bool) -> int:
+    """Builds the models and prints what happened; 4 when an assertion fails (unless warned)."""
+    from pipelines.reporting.models import build_models
+    from pipelines.summary import format_build
+
+    build = build_models(pipeline)
+    print(format_build(build, warn_only))
+    if build.failed_assertions and not warn_only:
+        for failure in build.failed_assertions:
+            print(f"cf-bulk-sync: {failure.name}: data assertion failed", file=sys.stderr)
+        return 4
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pipelines.cloudflare_email_security_pipeline import make_pipeline
+    from pipelines.reporting.report import build_report
+
+    print(build_report(make_pipeline(args.destination, args.dataset), args.job_id, args.top))
+    return 0
 
 
 def _simulate(args: argparse.Namespace) -> int:

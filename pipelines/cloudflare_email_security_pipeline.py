@@ -93,9 +93,11 @@ def explain(error: BaseException) -> str:
         if isinstance(item, CloudflareSyncError):
             return str(item)
     root = chain[-1]
+    # Database drivers add pointers and hints on further lines; a log line needs the first.
+    text = (str(root).strip().splitlines() or [""])[0]
     if isinstance(error, PipelineStepFailed):
-        return f"{error.step} step failed: {type(root).__name__}: {root}"
-    return f"{type(root).__name__}: {root}"
+        return f"{error.step} step failed: {type(root).__name__}: {text}"
+    return f"{type(root).__name__}: {text}"
 
 
 def disable_telemetry() -> None:

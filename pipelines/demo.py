@@ -8,7 +8,9 @@ import dlt
 
 from pipelines.cf_simulator import DEFAULT_TOKEN, Simulator, World
 from pipelines.cloudflare_email_security_pipeline import RunResult, make_pipeline, sync
-from pipelines.summary import format_summary
+from pipelines.reporting.models import build_models
+from pipelines.reporting.report import build_report
+from pipelines.summary import format_build, format_summary
 
 DEMO_STEPS = 3
 
@@ -43,47 +45,13 @@ def run_demo(folder: str, jobs: int = 24, seed: int = 7) -> int:
         second = run("second run (incremental)")
     if first.exit_code or second.exit_code:
         return max(first.exit_code, second.exit_code)
-    show_results(str(database))
-    return 0
-
-
-def show_results(database: str) -> None:
-    import duckdb
-
-    with duckdb.connect(database, read_only=True) as con:
-        print("Messages per job and status:")
-        print(
-            con.sql(
-                """
-                select j.job_id[:8] as job, j.action_type, j.status as job_status,
-                       count(m.message_id) as messages,
-                       count(*) filter (where m.status = 'COMPLETED') as completed,
-                       count(*) filter (where m.status = 'FAILED') as failed,
-                       count(*) filter (where m.status = 'SKIPPED') as skipped,
-                       count(*) filter (where m.status = 'CANCELLED') as cancelled,
-                       count(*) filter (where m.status in ('PENDING', 'DISCOVERING', 'PROCESSING'))
-                           as in_flight
-                from cloudflare_email_security.bulk_jobs as j
-                left join cloudflare_email_security.bulk_job_messages as m using (job_id)
-                group by all
-                order by min(j.created_at)
-                """
-            )
-        )
-        print("Top failure texts:")
-        print(
-            con.sql(
-                """
-                select status_message, count(*) as messages
-                from cloudflare_email_security.bulk_job_messages
-                where status = 'FAILED'
-                group by 1 order by 2 desc limit 5
-                """
-            )
-        )
-    print(f"Data: {database}")
+    pipeline = make_pipeline(dlt.destinations.duckdb(str(database)), pipelines_dir=str(root / "dlt"))
+    build = build_models(pipeline)
+    print(format_build(build) + "\n")
+    print(build_report(pipeline, top=8) + "\n")
+    print(f"Data: {database} (raw tables in cloudflare_email_security, models in {build.dataset})")
     print(
         f"Try: python -c \"import duckdb; print(duckdb.connect('{database}', read_only=True)"
-        ".sql('select status, count(*) from cloudflare_email_security.bulk_job_messages"
-        " group by 1'))\""
+        f".sql('select * from {build.dataset}.job_status_counts'))\""
     )
+    return 4 if build.failed_assertions else 0

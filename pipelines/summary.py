@@ -3,6 +3,7 @@
 from typing import List
 
 from pipelines.cloudflare_email_security_pipeline import RunResult
+from pipelines.reporting.models import BuildResult, describe_failure
 
 
 def format_summary(result: RunResult, title: str = "cf-bulk-sync run") -> str:
@@ -33,4 +34,15 @@ def format_summary(result: RunResult, title: str = "cf-bulk-sync run") -> str:
     lines.extend(f"  job error: {job}: {msg}" for job, msg in stats.job_errors.items())
     if result.error:
         lines.append(f"  error: {result.error}")
+    return "\n".join(lines)
+
+
+def format_build(build: BuildResult, warn_only: bool = False) -> str:
+    failed = build.failed_assertions
+    lines = [
+        f"models: {len(build.built)} built in dataset {build.dataset};"
+        f" assertions: {len(build.assertions) - len(failed)} passed, {len(failed)} failed"
+    ]
+    label = "warning" if warn_only else "failed"
+    lines.extend(f"  {label}: {describe_failure(f)}" for f in failed)
     return "\n".join(lines)

@@ -1,0 +1,195 @@
+"""Builds the SQL models of `sql/` in the pipeline's destination and runs the assertions.
+
+Models are plain DuckDB SQL that name raw tables and other models without a schema. Each is
+parsed once with sqlglot: the names it reads give the build order, raw tables are qualified
+with the pipeline's dataset and models with the reporting dataset (dlt's own quoting), and the
+result is written in the destination's SQL dialect.
+"""
+
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+import dlt
+import sqlglot
+from sqlglot import exp
+
+from pipelines.cloudflare_email_security import settings
+from pipelines.cloudflare_email_security.errors import CloudflareSyncError
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+MODEL_FOLDERS = ("staging", "marts")
+REPORTING_SUFFIX = "_reporting"
+SHOWN_ROWS = 5
+
+# The raw tables the models read, with their declared columns: a table that has not received
+# data yet is read as an empty relation of the same shape, so models build from the first run.
+RAW_TABLES = {
+    settings.JOBS_TABLE: settings.JOB_COLUMNS,
+    settings.MESSAGES_TABLE: settings.MESSAGE_COLUMNS,
+    settings.DELETIONS_TABLE: settings.DELETION_COLUMNS,
+    settings.SNAPSHOTS_TABLE: settings.SNAPSHOT_COLUMNS,
+}
+_EMPTY_TYPES = {"timestamp": "timestamp with time zone", "bigint": "bigint"}
+
+
+class ModelError(CloudflareSyncError):
+    """A model or assertion could not be compiled or built."""
+
+
+@dataclass
+class Model:
+    name: str
+    path: Path
+    tree: exp.Expression
+    reads: Set[str]
+
+
+@dataclass
+class AssertionResult:
+    name: str
+    columns: List[str]
+    rows: List[Tuple[Any, ...]]
+
+    @property
+    def passed(self) -> bool:
+        return not self.rows
+
+
+@dataclass
+class BuildResult:
+    dataset: str
+    built: List[str] = field(default_factory=list)
+    assertions: List[AssertionResult] = field(default_factory=list)
+
+    @property
+    def failed_assertions(self) -> List[AssertionResult]:
+        return [a for a in self.assertions if not a.passed]
+
+
+def reporting_dataset(pipeline: dlt.Pipeline) -> str:
+    """Where the models land: `<dataset>_reporting` beside the raw dataset."""
+    return pipeline.dataset_name + REPORTING_SUFFIX
+
+
+def load_models(sql_dir: Path = SQL_DIR) -> List[Model]:
+    """Every model file, in an order where each model comes after the models it reads."""
+    parsed: Dict[str, Model] = {}
+    for folder in MODEL_FOLDERS:
+        for path in sorted((sql_dir / folder).glob("*.sql")):
+            tree = _parse(path)
+            parsed[path.stem] = Model(path.stem, path, tree, _tables_read(tree))
+    graph = {name: model.reads & parsed.keys() for name, model in parsed.items()}
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as e:
+        raise ModelError(f"models read each other in a cycle: {e.args[1]}") from None
+    for model in parsed.values():
+        unknown = model.reads - parsed.keys() - RAW_TABLES.keys()
+        if unknown:
+            raise ModelError(f"{model.path.name} reads unknown tables: {', '.join(sorted(unknown))}")
+    return [parsed[name] for name in order]
+
+
+def build_models(
+    pipeline: dlt.Pipeline, run_assertions: bool = True, sql_dir: Path = SQL_DIR
+) -> BuildResult:
+    """Rebuilds every model as a table of the reporting dataset, then runs the assertions."""
+    models = load_models(sql_dir)
+    names = {m.name for m in models}
+    result = BuildResult(reporting_dataset(pipeline))
+    present = _present_raw_tables(pipeline)
+    with pipeline.sql_client() as client:
+        dialect = client.capabilities.sqlglot_dialect or "duckdb"
+        with client.with_alternative_dataset_name(result.dataset):
+            if not client.has_dataset():
+                client.create_dataset()
+        for model in models:
+            target = client.make_qualified_table_name_path(model.name, dataset_name=result.dataset)
+            select = _compile(model.tree, model.name, names, present, client, result.dataset)
+            target_sql = ".".join(target)
+            try:
+                with client.begin_transaction():
+                    client.execute_sql(f"DROP TABLE IF EXISTS {target_sql}")
+                    client.execute_sql(
+                        f"CREATE TABLE {target_sql} AS {select.sql(dialect=dialect)}"
+                    )
+            except Exception as e:  # noqa: BLE001 - name the model that failed
+                raise ModelError(f"building {model.path.name} failed: {e}") from e
+            result.built.append(model.name)
+        if run_assertions:
+            for path in sorted((sql_dir / "assertions").glob("*.sql")):
+                tree = _compile(_parse(path), path.stem, names, present, client, result.dataset)
+                limited = exp.select("*").from_(tree.subquery("offending")).limit(SHOWN_ROWS)
+                with client.execute_query(limited.sql(dialect=dialect)) as cursor:
+                    columns = [d[0] for d in cursor.description or []]
+                    rows = [tuple(r) for r in cursor.fetchall()]
+                result.assertions.append(AssertionResult(path.stem, columns, rows))
+    return result
+
+
+def _parse(path: Path) -> exp.Expression:
+    try:
+        tree = sqlglot.parse_one(path.read_text(), read="duckdb")
+    except sqlglot.errors.ParseError as e:
+        raise ModelError(f"{path.name} is not valid SQL: {e}") from None
+    if tree is None:
+        raise ModelError(f"{path.name} holds no query")
+    return tree
+
+
+def _tables_read(tree: exp.Expression) -> Set[str]:
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    return {t.name for t in tree.find_all(exp.Table) if t.name not in ctes}
+
+
+def _present_raw_tables(pipeline: dlt.Pipeline) -> Set[str]:
+    with pipeline.destination_client() as client:
+        return {
+            name for name, columns in client.get_storage_tables(RAW_TABLES)  # type: ignore[attr-defined]
+            if columns
+        }
+
+
+def _compile(
+    tree: exp.Expression, name: str, models: Set[str], present: Set[str], client: Any,
+    reporting: str,
+) -> exp.Expression:
+    """Qualifies every table the query reads; a raw table without data becomes empty."""
+    tree = tree.copy()
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    for table in list(tree.find_all(exp.Table)):
+        if table.name in ctes:
+            continue
+        if table.name in models:
+            path = client.make_qualified_table_name_path(table.name, dataset_name=reporting)
+        elif table.name in present:
+            path = client.make_qualified_table_name_path(table.name)
+        elif table.name in RAW_TABLES:
+            table.replace(_empty_relation(table.name, table.alias_or_name))
+            continue
+        else:
+            raise ModelError(f"{name} reads unknown table {table.name}")
+        qualified = exp.to_table(".".join(path), dialect=client.capabilities.sqlglot_dialect)
+        if table.alias:
+            qualified.set("alias", table.args["alias"])
+        table.replace(qualified)
+    return tree
+
+
+def _empty_relation(table: str, alias: str) -> exp.Expression:
+    columns = ", ".join(
+        f"cast(null as {_EMPTY_TYPES.get(hint['data_type'], 'varchar')}) as {column}"
+        for column, hint in RAW_TABLES[table].items()
+    )
+    return sqlglot.parse_one(f"(select {columns} where 1 = 0) as {alias}", read="duckdb")
+
+
+def describe_failure(assertion: AssertionResult, limit: Optional[int] = SHOWN_ROWS) -> str:
+    rows = assertion.rows[:limit]
+    shown = "; ".join(
+        ", ".join(f"{c}={v}" for c, v in zip(assertion.columns, row)) for row in rows
+    )
+    more = "+" if len(assertion.rows) >= SHOWN_ROWS else ""
+    return f"assertion {assertion.name} failed ({len(assertion.rows)}{more} rows): {shown}"

@@ -1,0 +1,121 @@
+"""`cf-bulk-sync report`: status counts per job and the top failure reasons, as text tables."""
+
+from typing import Any, List, Optional, Sequence
+
+import dlt
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+from .models import ModelError, reporting_dataset
+
+JOB_COLUMNS = (
+    ("job", "job_id"),
+    ("type", "action_type"),
+    ("destination", "destination"),
+    ("status", "job_status"),
+    ("total", "count_messages"),
+    ("completed", "count_completed"),
+    ("failed", "count_failed"),
+    ("skipped", "count_skipped"),
+    ("cancelled", "count_cancelled"),
+    ("in flight", "in_flight"),
+    ("done %", "processed_pct"),
+    ("fail %", "failure_pct"),
+    ("check", "reconciliation_status"),
+)
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain table: numbers right-aligned, text left-aligned, one space-padded line a row."""
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    numeric = [
+        all(isinstance(row[i], (int, float)) or row[i] is None for row in rows) and bool(rows)
+        for i in range(len(headers))
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)
+        ).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
+
+
+def build_report(
+    pipeline: dlt.Pipeline, job_ids: Optional[List[str]] = None, top: int = 10
+) -> str:
+    """Reads the marts and lays them out for a terminal or a cron log."""
+    try:
+        return _build_report(pipeline, job_ids, top)
+    except DatabaseUndefinedRelation:
+        raise ModelError(
+            f"No models in {reporting_dataset(pipeline)} yet: run `cf-bulk-sync run` or"
+            " `cf-bulk-sync models` first"
+        ) from None
+
+
+def _build_report(pipeline: dlt.Pipeline, job_ids: Optional[List[str]], top: int) -> str:
+    dataset = reporting_dataset(pipeline)
+    with pipeline.sql_client() as client:
+
+        def table(name: str) -> str:
+            return ".".join(client.make_qualified_table_name_path(name, dataset_name=dataset))
+
+        job_filter = ""
+        params: List[Any] = []
+        if job_ids:
+            job_filter = f"where c.job_id in ({', '.join(['%s'] * len(job_ids))})"
+            params = list(job_ids)
+        jobs = client.execute_sql(
+            f"""
+            select substr(c.job_id, 1, 8), c.action_type, coalesce(c.destination, ''),
+                c.job_status, c.count_messages, c.count_completed, c.count_failed,
+                c.count_skipped, c.count_cancelled,
+                c.count_pending + c.count_discovering + c.count_processing,
+                round(100 * c.processed_rate, 1), round(100 * c.failure_rate, 1),
+                case when c.is_deleted then 'deleted' else r.reconciliation_status end
+            from {table('job_status_counts')} as c
+            left join {table('job_reconciliation')} as r on r.job_id = c.job_id
+            {job_filter}
+            order by c.created_at, c.job_id
+            """,
+            *params,
+        )
+        if job_ids:
+            reasons = client.execute_sql(
+                f"""
+                select message_status, failure_reason, sum(count_messages),
+                    count(distinct job_id), max(last_seen_at)
+                from {table('job_failure_reasons')} as c
+                {job_filter}
+                group by message_status, failure_reason
+                order by 3 desc, 2
+                limit {int(top)}
+                """,
+                *params,
+            )
+        else:
+            reasons = client.execute_sql(
+                f"""
+                select message_status, failure_reason, count_messages, count_jobs, last_seen_at
+                from {table('failure_reasons')}
+                order by count_messages desc, failure_reason
+                limit {int(top)}
+                """
+            )
+    parts = [
+        f"Messages per job and status ({len(jobs)} jobs)",
+        render_table([h for h, _ in JOB_COLUMNS], [_numbers(r) for r in jobs]),
+        "",
+        f"Top failure reasons{' of the selected jobs' if job_ids else ''}",
+        render_table(
+            ["status", "reason", "messages", "jobs", "last seen"],
+            [(r[0], r[1], int(r[2]), int(r[3]), str(r[4])[:16] if r[4] else "") for r in reasons],
+        ),
+    ]
+    return "\n".join(parts)
+
+
+def _numbers(row: Sequence[Any]) -> List[Any]:
+    return [float(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, int) else v
+            for v in row]

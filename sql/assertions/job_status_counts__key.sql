@@ -1,0 +1,5 @@
+-- Keys of job_status_counts are present and unique at its grain (job_id).
+select job_id, count(*) as count_rows
+from job_status_counts
+group by job_id
+having count(*) > 1 or job_id is null
