@@ -20,7 +20,8 @@ CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_BASE_URL; options given here win.
 EXIT_CODES = """\
 exit codes: 0 success; 1 error (nothing half-marked: the next run picks up where it stopped);
 2 bad command line; 3 loaded, but some jobs could not be synced (named in the summary);
-4 loaded and modelled, but a data assertion failed (named, with its first offending rows)
+4 loaded and modelled, but a data assertion failed (named, with its first offending rows);
+5 another run of the same pipeline holds the lock (this run changed nothing)
 """
 
 
@@ -122,6 +123,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     disable_telemetry()
     args = build_parser().parse_args(argv)
+    from pipelines.run_lock import RunLockedError
+
     try:
         if args.command == "run":
             return _run(args)
@@ -134,6 +137,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
             return run_demo(args.dir, jobs=args.jobs, seed=args.seed)
         return _simulate(args)
+    except RunLockedError as e:
+        print(f"cf-bulk-sync: {e}", file=sys.stderr)
+        return 5
     except Exception as e:  # noqa: BLE001 - one clear line unless --debug
         if args.debug:
             raise
@@ -147,28 +153,34 @@ def _run(args: argparse.Namespace) -> int:
     from pipelines.cloudflare_email_security_pipeline import make_pipeline, sync
     from pipelines.summary import format_summary
 
+    from pipelines.run_lock import lock_for
+
     pipeline = make_pipeline(args.destination, args.dataset, progress=args.progress)
-    result = sync(
-        pipeline,
-        full_refresh=args.full_refresh,
-        account_id=args.account_id,
-        job_ids=args.job_id,
-        status=args.status,
-        action_type=args.action_type,
-    )
-    print(format_summary(result))
-    if result.error:
-        print(f"cf-bulk-sync: error: {result.error}", file=sys.stderr)
-        return result.exit_code
-    if args.no_models:
-        return result.exit_code
-    return max(result.exit_code, _build(pipeline, args.warn_only))
+    with lock_for(pipeline.pipelines_dir, pipeline.pipeline_name):
+        result = sync(
+            pipeline,
+            full_refresh=args.full_refresh,
+            account_id=args.account_id,
+            job_ids=args.job_id,
+            status=args.status,
+            action_type=args.action_type,
+        )
+        print(format_summary(result))
+        if result.error:
+            print(f"cf-bulk-sync: error: {result.error}", file=sys.stderr)
+            return result.exit_code
+        if args.no_models:
+            return result.exit_code
+        return max(result.exit_code, _build(pipeline, args.warn_only))
 
 
 def _models(args: argparse.Namespace) -> int:
     from pipelines.cloudflare_email_security_pipeline import make_pipeline
+    from pipelines.run_lock import lock_for
 
-    return _build(make_pipeline(args.destination, args.dataset), args.warn_only)
+    pipeline = make_pipeline(args.destination, args.dataset)
+    with lock_for(pipeline.pipelines_dir, pipeline.pipeline_name):
+        return _build(pipeline, args.warn_only)
 
 
 def _build(pipeline: Any, warn_only: bool) -> int:

@@ -71,7 +71,12 @@ def sync(
     result = RunResult(stats, pipeline.destination.destination_name, pipeline.dataset_name)
     started = time.monotonic()
     try:
-        result.finished_pending = pipeline.has_pending_data
+        if pipeline.has_pending_data:
+            # A package left by a crashed run goes in first. pipeline.run() would load it and
+            # then return without extracting; finishing it here keeps this run a full sync.
+            pipeline.normalize()
+            pipeline.load()
+            result.finished_pending = True
         args: Dict[str, Any] = {k: v for k, v in source_args.items() if v not in (None, [], ())}
         source = cloudflare_email_security(stats=stats, full_refresh=full_refresh, **args)
         info = pipeline.run(source)

@@ -51,6 +51,7 @@ class Simulator:
         faults: Optional[Faults] = None,
         latency: float = 0.0,
         cursor_ttl: float = 900.0,
+        rate_limit: Optional[Tuple[int, float]] = None,
     ) -> None:
         self.world = world or World()
         self.token, self.email, self.key = token, email, key
@@ -58,6 +59,8 @@ class Simulator:
         self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
         self.faults = faults or Faults()
         self.latency = latency
+        # (requests, seconds): like Cloudflare, more than that in any window answers 429
+        self.rate_limit = rate_limit
         self.cursors = Cursors(f"sim-{id(self)}-{time.time()}".encode(), cursor_ttl)
         self.counts: Counter = Counter()
         self.request_times: List[float] = []
@@ -107,10 +110,21 @@ class Simulator:
             self.counts.clear()
             self.request_times.clear()
 
-    def _count(self, endpoint: str) -> None:
+    def _count(self, endpoint: str) -> Optional[float]:
+        """Counts a request; returns the seconds to wait when it breaks the rate limit."""
         with self._count_lock:
             self.counts[endpoint] += 1
-            self.request_times.append(time.monotonic())
+            now = time.monotonic()
+            wait = None
+            if self.rate_limit:
+                limit, window = self.rate_limit
+                recent = [t for t in self.request_times[-limit:] if now - t < window]
+                if len(recent) >= limit:
+                    self.counts["rate_limited"] += 1
+                    wait = window - (now - recent[0])
+            # every request counts against the limit, refused ones too, as at Cloudflare
+            self.request_times.append(now)
+            return wait
 
     # --- the API -------------------------------------------------------------------------
     def authenticate(self, headers: Any) -> None:
@@ -256,7 +270,11 @@ class _Handler(BaseHTTPRequestHandler):
         if match is None:
             return self._send(404, error_body(7000, f"No route for that URI: {url.path}"))
         endpoint = "messages" if match["messages"] else "job" if match["job"] else "jobs"
-        sim._count(endpoint)
+        wait = sim._count(endpoint)
+        if wait is not None:
+            return self._send(429, error_body(971, "Please wait and consider throttling your"
+                                                   " request speed"),
+                              headers={"Retry-After": str(max(int(wait + 0.999), 1))})
         if sim.latency:
             time.sleep(sim.latency)
         fault = sim.faults.pick()

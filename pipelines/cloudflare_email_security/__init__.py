@@ -10,7 +10,13 @@ from . import settings
 from .budget import RequestBudget
 from .catalog import JobCatalog
 from .client import CloudflareAuth, CloudflareClient
-from .errors import CursorRejectedError, NotFoundError, RunawayPaginationError, TransientAPIError
+from .errors import (
+    ConfigurationError,
+    CursorRejectedError,
+    NotFoundError,
+    RunawayPaginationError,
+    TransientAPIError,
+)
 from .helpers import (
     ALL_STATUSES,
     as_list,
@@ -24,6 +30,7 @@ from .helpers import (
     validate_job_ids,
     validate_per_page,
 )
+from .privacy import Pseudonymizer
 from .stats import SyncStats
 
 __all__ = ["cloudflare_email_security", "SyncStats"]
@@ -46,6 +53,9 @@ def cloudflare_email_security(
     max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
     backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
     max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
+    request_timeout: float = settings.DEFAULT_TIMEOUT,
+    pseudonymize_recipients: bool = False,
+    pseudonymization_key: Optional[str] = dlt.secrets.value,
     stats: Optional[SyncStats] = None,
 ) -> Any:
     """Bulk action jobs and their messages, for one or more accounts.
@@ -71,7 +81,12 @@ def cloudflare_email_security(
         request_budget_seconds: The budget's sliding window.
         max_attempts: Attempts per request on 429, 5xx, timeouts and malformed bodies.
         backoff_factor: Multiplier of the exponential wait between attempts.
-        max_retry_delay: Longest wait between two attempts, in seconds.
+        max_retry_delay: Longest wait between two attempts, in seconds; a 429 asking for a
+            longer wait stops the run instead.
+        request_timeout: Seconds to wait for a response before retrying.
+        pseudonymize_recipients: Replace every e-mail address in message items by a keyed hash
+            before loading (see `privacy.Pseudonymizer`).
+        pseudonymization_key: The secret key of those hashes; required when pseudonymising.
         stats: Counters to fill for the run summary.
     """
     stats = stats if stats is not None else SyncStats()
@@ -89,6 +104,7 @@ def cloudflare_email_security(
         max_attempts=max_attempts,
         backoff_factor=backoff_factor,
         max_retry_delay=max_retry_delay,
+        timeout=request_timeout,
     )
     catalog = JobCatalog(
         client,
@@ -97,9 +113,17 @@ def cloudflare_email_security(
         validate_choice("action_type", action_type, settings.ACTION_TYPES),
     )
     status = validate_choice("status", status, settings.MESSAGE_STATUSES)
+    pseudonymizer = None
+    if pseudonymize_recipients:
+        if not pseudonymization_key:
+            raise ConfigurationError(
+                "pseudonymize_recipients needs a key: set"
+                " sources.cloudflare_email_security.pseudonymization_key (a secret)"
+            )
+        pseudonymizer = Pseudonymizer(pseudonymization_key)
     return (
-        bulk_jobs(catalog),
-        bulk_job_messages(catalog, status=status, full_refresh=full_refresh),
+        bulk_jobs(catalog, pseudonymizer),
+        bulk_job_messages(catalog, status, full_refresh, pseudonymizer),
         bulk_job_deletions(catalog),
         bulk_job_snapshots(catalog),
     )
@@ -111,12 +135,14 @@ def cloudflare_email_security(
     primary_key="job_id",
     columns=settings.JOB_COLUMNS,
 )
-def bulk_jobs(catalog: JobCatalog) -> Iterator[Any]:
+def bulk_jobs(catalog: JobCatalog, pseudonymizer: Optional[Pseudonymizer] = None) -> Iterator[Any]:
     """Every job of each account, all API fields, stamped with `account_id`."""
     for account_id in catalog.account_ids:
         jobs = catalog.jobs(account_id)
         for job in jobs:
             job["account_id"] = account_id
+            if pseudonymizer is not None:
+                pseudonymizer.apply(job)
         if jobs:
             yield jobs
 
@@ -162,7 +188,10 @@ def bulk_job_deletions(catalog: JobCatalog) -> Iterator[Any]:
     columns=settings.MESSAGE_COLUMNS,
 )
 def bulk_job_messages(
-    catalog: JobCatalog, status: Optional[str] = None, full_refresh: bool = False
+    catalog: JobCatalog,
+    status: Optional[str] = None,
+    full_refresh: bool = False,
+    pseudonymizer: Optional[Pseudonymizer] = None,
 ) -> Iterator[Any]:
     """Each job's messages, cursor-paged, stamped with `job_id` and `account_id`.
 
@@ -183,7 +212,9 @@ def bulk_job_messages(
                 for page in client.iter_messages(
                     account_id, job_id, status, max_pages(job, client.per_page)
                 ):
-                    good, rejected, statuses = shape_messages(page, account_id, job_id)
+                    good, rejected, statuses = shape_messages(
+                        page, account_id, job_id, pseudonymizer
+                    )
                     stats.count_rows(statuses)
                     if good:
                         yield good

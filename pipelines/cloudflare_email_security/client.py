@@ -3,7 +3,7 @@ they lack for Cloudflare (envelope checks, error classification, a request budge
 
 import threading
 from typing import Any, Dict, Iterator, List, Optional, Set
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 import requests
 from dlt.common import logger
@@ -17,28 +17,10 @@ from tenacity import RetryCallState
 
 from . import settings
 from .budget import RequestBudget
-from .errors import (
-    AccountError,
-    AuthenticationError,
-    BadRequestError,
-    CloudflareAPIError,
-    CursorRejectedError,
-    NotFoundError,
-    TransientAPIError,
-    describe_errors,
-)
+from .envelope import MalformedResponse, envelope_hook
+from .errors import AccountError, CursorRejectedError, NotFoundError, TransientAPIError
 from .paginators import CloudflareCursorPaginator
 from .stats import SyncStats
-
-TOKEN_FIX = (
-    "use an API token with the permission 'Cloud Email Security: Read' (CLOUDFLARE_API_TOKEN or"
-    " sources.cloudflare_email_security.api_token)"
-)
-
-
-class MalformedResponse(Exception):
-    """A body that is not a Cloudflare JSON envelope (truncated, or a proxy's HTML page)."""
-
 
 class CloudflareAuth(AuthBase):
     """Bearer token, or the legacy e-mail + global key pair. Its repr never shows a secret."""
@@ -111,70 +93,6 @@ class RetryingSession(Client):
         )
 
 
-def check_envelope(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-    """Response hook: raises for anything but a successful Cloudflare envelope.
-
-    429 and 5xx raise `HTTPError` and a body that is not a JSON envelope raises
-    `MalformedResponse`, both retried by the session; every other failure is classified into
-    a specific `CloudflareAPIError`. The parsed body is kept on the response so that the
-    paginator and the data selector do not parse it again.
-    """
-    status = response.status_code
-    if status == 429 or status >= 500:
-        raise requests.HTTPError(f"HTTP {status}", response=response)
-    try:
-        body = response.json()
-    except ValueError:
-        raise MalformedResponse(f"HTTP {status} with a body that is not JSON") from None
-    if not isinstance(body, dict) or "success" not in body:
-        raise MalformedResponse(f"HTTP {status} with JSON that is not a Cloudflare envelope")
-    response.json = lambda **_: body  # type: ignore[method-assign]
-    if status >= 400 or body.get("success") is not True:
-        raise classify_error(response, body)
-    if "result" not in body:
-        raise MalformedResponse(f"HTTP {status} envelope without a result")
-
-
-def classify_error(response: requests.Response, body: Dict[str, Any]) -> CloudflareAPIError:
-    """Maps an error envelope to the error class that says what the user must fix."""
-    status = response.status_code
-    errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
-    detail = f"HTTP {status}, {describe_errors(errors)}"
-    url = urlparse(response.request.url if response.request else "")
-    codes = {e.get("code") for e in errors}
-    if status in (401, 403) or 10000 in codes:
-        return AuthenticationError(
-            f"Authentication failed ({detail}): the credentials are invalid or lack the"
-            f" permission; {TOKEN_FIX}",
-            status,
-            errors,
-            url.path,
-        )
-    if codes & {7000, 7003}:
-        return AccountError(
-            f"Account not reachable ({detail}): check account_id, which must be the 32 hex"
-            " characters of an account your token can read",
-            status,
-            errors,
-            url.path,
-        )
-    if status == 404:
-        return NotFoundError(f"Not found ({detail}) at {url.path}", status, errors, url.path)
-    if status == 400 and "cursor" in parse_qs(url.query):
-        return CursorRejectedError(
-            f"Cursor rejected ({detail}) at {url.path}", status, errors, url.path
-        )
-    if status == 400:
-        return BadRequestError(
-            f"The API rejected a parameter ({detail}) in {url.path}?{url.query}: check per_page"
-            " (1..1000), status and action_type",
-            status,
-            errors,
-            url.path,
-        )
-    return CloudflareAPIError(f"The API reported a failure ({detail})", status, errors, url.path)
-
-
 class CloudflareClient:
     """Reads bulk action jobs and their messages; pages are lists of the API's own dicts."""
 
@@ -206,6 +124,7 @@ class CloudflareClient:
             request_backoff_factor=backoff_factor,
             request_max_retry_delay=max_retry_delay,
         )
+        self._hooks = {"response": [envelope_hook(max_retry_delay)]}
         self._local = threading.local()
 
     @property
@@ -244,7 +163,7 @@ class CloudflareClient:
         """Returns one job; raises `NotFoundError` when it does not exist (or was deleted)."""
         path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{job_id}"
         response = self._translate(
-            lambda: self._rest.get(path, hooks={"response": [check_envelope]}), f"job {job_id}"
+            lambda: self._rest.get(path, hooks=self._hooks), f"job {job_id}"
         )
         result = response.json()["result"]
         if not isinstance(result, dict):
@@ -293,7 +212,7 @@ class CloudflareClient:
             params=dict(params),
             paginator=paginator,
             data_selector="result",
-            hooks={"response": [check_envelope]},
+            hooks=self._hooks,
         )
         while True:
             page = self._translate(lambda: next(pages, None), paginator.what)

@@ -58,6 +58,10 @@ class TransientAPIError(CloudflareAPIError):
     """429/5xx, a malformed body or a network error that outlived every retry."""
 
 
+class RateLimitedError(TransientAPIError):
+    """429 with a Retry-After longer than the run is allowed to wait."""
+
+
 class RunawayPaginationError(CloudflareSyncError):
     """The API kept handing out pages past what the job can have, or repeated a cursor."""
 

@@ -8,6 +8,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import settings
 from .errors import ConfigurationError
+from .privacy import Pseudonymizer
 
 _ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -110,9 +111,13 @@ def is_synced(settled_under: Iterable[str], status_filter: Optional[str]) -> boo
 
 
 def shape_messages(
-    page: List[Dict[str, Any]], account_id: str, job_id: str
+    page: List[Dict[str, Any]],
+    account_id: str,
+    job_id: str,
+    pseudonymizer: Optional[Pseudonymizer] = None,
 ) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]], Counter]:
-    """Stamps each message with its job and account; sets apart items that have no key.
+    """Stamps each message with its job and account; sets apart items that have no key;
+    pseudonymises addresses when asked to (rejected items too).
 
     Returns the good rows, the rejected ones (with the reason) and the good rows per status.
     """
@@ -120,6 +125,8 @@ def shape_messages(
     rejected: List[Dict[str, Any]] = []
     statuses: Counter = Counter()
     for item in page:
+        if pseudonymizer is not None and isinstance(item, dict):
+            pseudonymizer.apply(item)
         if not isinstance(item, dict) or not item.get("message_id"):
             rejected.append(
                 {

@@ -125,6 +125,18 @@ def test_the_token_is_nowhere_after_good_and_failed_runs(
         if path.is_file() and SECRET.encode() in path.read_bytes()
     ]
     assert leaked == []
+    # DuckDB compresses strings on disk, so the warehouse is also searched with SQL
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "cli.duckdb"), read_only=True) as con:
+        columns = con.sql("select table_schema, table_name, column_name from"
+                          " information_schema.columns where data_type in ('VARCHAR', 'JSON')"
+                          ).fetchall()
+        assert len(columns) > 20
+        hits = [c for c in columns if con.sql(
+            f'select count(*) from "{c[0]}"."{c[1]}" where cast("{c[2]}" as varchar)'
+            f" like '%{SECRET}%'").fetchall()[0][0]]
+    assert hits == []
 
 
 def test_demo_runs_offline_and_shows_results(tmp_path: Path) -> None:

@@ -193,3 +193,12 @@ def test_first_page_after_expiry_carries_a_fresh_cursor(simulator: Simulator) ->
                                                   "cursor": again["result_info"]["next"]},
                           headers=HEADERS)
     assert follow.status_code == 200
+
+
+def test_rate_limit_answers_429_with_retry_after() -> None:
+    with Simulator(World(seed=1, jobs=2), rate_limit=(3, 60.0)) as sim:
+        statuses = [requests.get(url(sim), headers=HEADERS).status_code for _ in range(5)]
+        assert statuses == [200, 200, 200, 429, 429]
+        last = requests.get(url(sim), headers=HEADERS)
+        assert 1 <= int(last.headers["Retry-After"]) <= 60
+        assert sim.counts["rate_limited"] == 3 and len(sim.request_times) == 6

@@ -172,3 +172,22 @@ def test_get_job_returns_the_object() -> None:
     with requests_mock.Mocker() as mock:
         mock.get(f"{PREFIX}/j1", json={**ok({"job_id": "j1", "status": "COMPLETED"})})
         assert client().get_job(ACCOUNT, "j1")["status"] == "COMPLETED"
+
+
+def test_a_block_longer_than_the_limit_stops_at_once(sleeps: List[float]) -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(PREFIX, status_code=429, headers={"Retry-After": "600"},
+                 json=failure(971, "Please wait"))
+        with pytest.raises(TransientAPIError, match="Rate limited by Cloudflare for 600s"):
+            list(client(max_retry_delay=60).iter_jobs(ACCOUNT))
+        assert mock.call_count == 1 and sleeps == []
+
+
+def test_a_block_within_the_limit_is_waited_out(sleeps: List[float]) -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(PREFIX, [
+            {"status_code": 429, "headers": {"Retry-After": "45"}, "json": failure(971, "wait")},
+            {"json": ok([{"job_id": "a"}])},
+        ])
+        assert len(list(client(max_retry_delay=60).iter_jobs(ACCOUNT))) == 1
+        assert sleeps == [45.0]

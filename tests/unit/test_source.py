@@ -24,6 +24,7 @@ def run(tmp_path: Path, full_refresh: bool = False, **overrides: Any) -> Any:
 
 def rows(tmp_path: Path, sql: str) -> List[tuple]:
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
         return con.sql(sql).fetchall()
 
 
@@ -157,3 +158,44 @@ def test_several_accounts_in_one_run(tmp_path: Path) -> None:
     assert sorted(rows(tmp_path, "select account_id, job_id, count(*) from"
                                  " cloudflare_email_security.bulk_job_messages group by all")) == [
         (ACCOUNT, "a-1", 1), (other, "b-1", 2)]
+
+
+def test_odd_items_are_loaded_or_set_aside_by_rule(tmp_path: Path) -> None:
+    long_text = "x" * 100_000
+    items = [
+        message("ok"),
+        {"status": "FAILED", "status_message": "no id"},               # rejected: no key
+        message("no-status", status=None),                              # loaded, status null
+        message("new-status", "QUARANTINED"),                           # loaded as it came
+        message("count-as-text", retry_count="3"),                      # coerced to 3
+        message("count-as-word", retry_count="three"),                  # kept in a variant
+        message("odd-time", created_at="2026-11-01 08:00:00+00:00"),
+        message("offset-time", created_at="2026-11-01T09:00:00.123456+01:00"),
+        message("long", "FAILED", status_message=long_text),
+        message("unicode", "FAILED", status_message="Boîte aux lettres introuvable 📫 ñ"),
+        message("extra", new_field={"depth": 1}, another="value"),
+        message("nested", message={"subject": "Invoice", "recipients": ["a@example.com"],
+                                   "dispositions": [{"name": "SPAM"}]}),
+    ]
+    with requests_mock.Mocker() as mock:
+        FakeAPI(mock, [job("j1", total=len(items))], {"j1": items}, per_page=5)
+        result = run(tmp_path)
+    assert result.exit_code == 0 and result.stats.rows_rejected == 1
+    assert result.stats.rows == len(items) - 1
+    got = {r[0]: r[1:] for r in rows(
+        tmp_path,
+        "select message_id, status, retry_count, cast(created_at as varchar), length(status_message),"
+        " status_message, message->>'$.subject', new_field__depth, another"
+        " from cloudflare_email_security.bulk_job_messages")}
+    assert len(got) == len(items) - 1
+    assert got["no-status"][0] is None and got["new-status"][0] == "QUARANTINED"
+    assert got["count-as-text"][1] == 3
+    assert got["count-as-word"][1] is None
+    assert rows(tmp_path, "select retry_count__v_text from cloudflare_email_security"
+                          ".bulk_job_messages where message_id = 'count-as-word'") == [("three",)]
+    assert got["odd-time"][2].startswith("2026-11-01 08:00:00")
+    assert got["offset-time"][2].startswith("2026-11-01 08:00:00.123456")
+    assert got["long"][3] == 100_000
+    assert got["unicode"][4] == "Boîte aux lettres introuvable 📫 ñ"
+    assert got["nested"][5] == "Invoice"
+    assert got["extra"][6:] == (1, "value")

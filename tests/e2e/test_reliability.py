@@ -1,0 +1,187 @@
+"""What schedulers and networks do to a run: crashes, overlapping runs, rate limits, deletions."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import pytest
+
+from pipelines.cf_simulator import DEFAULT_TOKEN, Simulator, World
+from pipelines.run_lock import RunLock
+
+from ..conftest import Syncer
+from .test_cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNNER = Path(__file__).with_name("crash_runner.py")
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(World(seed=11, jobs=12, messages=(0, 60))) as simulator:
+        yield simulator
+
+
+def environment(sim: Simulator, tmp_path: Path, **extra: str) -> Dict[str, str]:
+    return {
+        "CLOUDFLARE_API_BASE_URL": sim.base_url,
+        "CLOUDFLARE_ACCOUNT_ID": sim.world.account_id,
+        "CLOUDFLARE_API_TOKEN": DEFAULT_TOKEN,
+        "DESTINATION__DUCKDB__CREDENTIALS": str(tmp_path / "w.duckdb"),
+        "DLT_DATA_DIR": str(tmp_path / "dlt"),
+        "PYTHONPATH": str(ROOT),
+        "SOURCES__CLOUDFLARE_EMAIL_SECURITY__PER_PAGE": "7",
+        "SOURCES__CLOUDFLARE_EMAIL_SECURITY__BACKOFF_FACTOR": "0",
+        **extra,
+    }
+
+
+def warehouse(tmp_path: Path, sql: str) -> list:
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+def loaded_messages(tmp_path: Path) -> Dict[Any, str]:
+    rows = warehouse(tmp_path, "select job_id, message_id, status from"
+                               " cloudflare_email_security.bulk_job_messages")
+    assert len(rows) == len({(r[0], r[1]) for r in rows}), "duplicate rows"
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+@pytest.mark.parametrize(
+    "point,pending",
+    [
+        pytest.param("extract:1", False, id="extract-first-page"),
+        pytest.param("extract:9", False, id="extract-mid-run"),
+        pytest.param("normalize", True, id="normalize-start"),
+        pytest.param("normalized", True, id="normalize-end"),
+        pytest.param("load", True, id="load-first-table"),
+        pytest.param("complete", True, id="load-before-complete"),
+    ],
+)
+def test_a_killed_run_is_completed_by_the_next(point: str, pending: bool, sim: Simulator,
+                                               tmp_path: Path) -> None:
+    env = environment(sim, tmp_path)
+    crashed = subprocess.run([sys.executable, str(RUNNER), "run"], cwd=tmp_path,
+                             env={**os.environ, **env, "CRASH_AT": point},
+                             capture_output=True, text=True, timeout=120)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    sim.advance(steps=1)  # the world moves on while nobody runs
+    second = cli("run", env=env, cwd=tmp_path)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert ("pending load package left by an earlier run: finished first"
+            in second.stdout) is pending
+    # settled jobs skipped by the second run must have been fully loaded by then
+    assert "assertions: 12 passed, 0 failed" in second.stdout
+    loaded = loaded_messages(tmp_path)
+    truth = sim.world.truth_messages()
+    assert {k: v for k, v in loaded.items() if k[0] in sim.world.jobs} == truth
+    third = cli("run", env=env, cwd=tmp_path)
+    assert third.returncode == 0 and loaded_messages(tmp_path) == loaded
+
+
+def test_a_second_run_stops_at_once_while_the_lock_is_held(sim: Simulator,
+                                                            tmp_path: Path) -> None:
+    env = environment(sim, tmp_path)
+    with RunLock(tmp_path / "dlt" / "pipelines" / ".cf_bulk_sync.lock"):
+        blocked = cli("run", env=env, cwd=tmp_path)
+    assert blocked.returncode == 5
+    assert "another run holds the lock since 20" in blocked.stderr
+    assert f"(pid {os.getpid()}" in blocked.stderr
+    assert sim.counts == {} and not (tmp_path / "w.duckdb").exists()
+    assert cli("run", env=env, cwd=tmp_path).returncode == 0
+
+
+def test_overlapping_real_runs_and_a_killed_holder(tmp_path: Path) -> None:
+    with Simulator(World(seed=11, jobs=12, messages=(0, 60)), latency=0.05) as slow:
+        env = environment(slow, tmp_path)
+        first = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run"], cwd=tmp_path,
+                                 env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
+        lock = tmp_path / "dlt" / "pipelines" / ".cf_bulk_sync.lock"
+        deadline = time.monotonic() + 30
+        while not (lock.exists() and lock.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = cli("run", env=env, cwd=tmp_path)
+        assert second.returncode == 5 and "another run holds the lock" in second.stderr
+        out, _ = first.communicate(timeout=120)
+        assert first.returncode == 0 and "cf-bulk-sync run: OK" in out
+        # a holder killed with SIGKILL leaves no lock behind
+        holder = subprocess.Popen(
+            [sys.executable, "-c", "import sys, time; from pathlib import Path;"
+             " from pipelines.run_lock import RunLock; lock = RunLock(Path(sys.argv[1]));"
+             " lock.__enter__(); print('held', flush=True); time.sleep(120)", str(lock)],
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "held"  # type: ignore[union-attr]
+        assert cli("run", env=env, cwd=tmp_path).returncode == 5
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=10)
+        assert cli("run", env=env, cwd=tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "budget,limited",
+    [
+        pytest.param(15, False, id="budget-under-the-limit"),
+        pytest.param(1000, True, id="no-budget-429-storm"),
+    ],
+)
+def test_the_budget_keeps_the_run_under_the_rate_limit(budget: int, limited: bool,
+                                                       tmp_path: Path) -> None:
+    with Simulator(World(seed=11, jobs=12, messages=(0, 60)), rate_limit=(20, 1.0)) as sim:
+        syncer = Syncer(sim, tmp_path)
+        result = syncer.run(per_page=7, request_budget=budget, request_budget_seconds=1.0)
+        assert result.exit_code == 0, result.error
+        assert (sim.counts["rate_limited"] > 0) is limited
+        assert result.stats.retries == sim.counts["rate_limited"]
+        assert syncer.messages() == sim.world.truth_messages()
+
+
+def test_a_long_block_stops_the_run_cleanly_and_the_next_run_completes(
+    syncer: Syncer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim = syncer.sim
+    sim.faults.retry_after = 600
+    calls = {"n": 0}
+
+    def block_sixth_request() -> Any:
+        calls["n"] += 1
+        return "429" if calls["n"] == 6 else None
+
+    monkeypatch.setattr(sim.faults, "pick", block_sixth_request)
+    stopped = syncer.run(per_page=7, max_retry_delay=5)
+    assert stopped.exit_code == 3
+    assert any("Rate limited by Cloudflare for 600s" in e for e in stopped.stats.job_errors.values())
+    assert calls["n"] == 6  # nothing was requested after the block
+    partial = syncer.messages()
+    assert 0 < len(partial) < len(sim.world.truth_messages())
+    done = syncer.run(per_page=7)
+    assert done.exit_code == 0 and syncer.messages() == sim.world.truth_messages()
+
+
+def test_a_job_deleted_between_listing_and_paging_is_a_warning(
+    syncer: Syncer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim = syncer.sim
+    victim = next(j for j, job in sim.world.jobs.items() if job.status == "COMPLETED")
+    original = sim.respond
+
+    def delete_first(route: Any, query: Any) -> bytes:
+        if route["job"] == victim and victim in sim.world.jobs:
+            with sim.world.lock:
+                del sim.world.jobs[victim]
+                sim.world.version += 1
+        return original(route, query)
+
+    monkeypatch.setattr(sim, "respond", delete_first)
+    result = syncer.run(per_page=7)
+    assert result.exit_code == 0
+    assert any(victim in w and "vanished during the run" in w for w in result.stats.warnings)
+    assert syncer.messages() == sim.world.truth_messages()
+    again = syncer.run(per_page=7)
+    assert again.stats.jobs_deleted == 1
