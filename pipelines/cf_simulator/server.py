@@ -246,6 +246,9 @@ def _choice(value: Optional[str], allowed: Tuple[str, ...], name: str) -> Option
 class _Handler(BaseHTTPRequestHandler):
     sim: Simulator
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle's algorithm on, the second waits for the
+    # client's delayed ACK (~40 ms a request on loopback).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
