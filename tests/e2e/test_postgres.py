@@ -1,0 +1,124 @@
+"""Postgres for real: a PostgreSQL server on 127.0.0.1, the sync, the models and the
+assertions, with the same numbers as on DuckDB for the same data."""
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import dlt
+import duckdb
+import pytest
+
+from pipelines.cf_simulator import DEFAULT_TOKEN, Simulator, World
+from pipelines.cloudflare_email_security_pipeline import make_pipeline, sync
+from pipelines.reporting.models import build_models, load_models, reporting_dataset
+
+from ..sql.conftest import job, message
+from ..sql.test_failure_reasons import GROUPS
+from ..support.postgres_server import running_postgres
+from .test_cli import cli
+
+MARTS = [m.name for m in load_models()]
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    yield from running_postgres()
+
+
+def postgres_pipeline(url: str, folder: Path, dataset: str) -> dlt.Pipeline:
+    return make_pipeline(dlt.destinations.postgres(credentials=url), dataset=dataset,
+                         pipelines_dir=str(folder / "dlt-pg"))
+
+
+# when each pipeline ran: the two runs happen moments apart
+RUN_TIME_COLUMNS = {"observed_at", "deleted_at"}
+
+
+def canonical(columns: List[str], rows: List[Any]) -> List[tuple]:
+    keep = [i for i, c in enumerate(columns) if c not in RUN_TIME_COLUMNS]
+    return sorted((tuple(r[i] for i in keep) for r in rows),
+                  key=lambda r: tuple(str(v) for v in r))
+
+
+def read_postgres(pipeline: dlt.Pipeline, model: str) -> List[tuple]:
+    dataset = reporting_dataset(pipeline)
+    with pipeline.sql_client() as client:
+        table = ".".join(client.make_qualified_table_name_path(model, dataset_name=dataset))
+        with client.execute_query(f"select * from {table}") as cursor:
+            columns = [d[0] for d in cursor.description]
+            return canonical(columns, cursor.fetchall())
+
+
+def test_marts_hold_the_same_numbers_on_postgres_and_duckdb(postgres_url: str,
+                                                            tmp_path: Path) -> None:
+    dataset = f"cf_{uuid.uuid4().hex[:8]}"
+    with Simulator(World(seed=7, jobs=24, messages=(0, 300))) as sim:
+        args: Dict[str, Any] = dict(account_id=sim.world.account_id, api_token=DEFAULT_TOKEN,
+                                    base_url=sim.base_url, per_page=50)
+        pg = postgres_pipeline(postgres_url, tmp_path, dataset)
+        dk = make_pipeline(dlt.destinations.duckdb(str(tmp_path / "w.duckdb")), dataset=dataset,
+                           pipelines_dir=str(tmp_path / "dlt-dk"))
+        for step in range(2):
+            for pipeline in (pg, dk):
+                result = sync(pipeline, **args)
+                assert result.exit_code == 0, result.error
+            sim.advance(steps=2)
+    pg_build, dk_build = build_models(pg), build_models(dk)
+    assert pg_build.built == dk_build.built == MARTS
+    assert pg_build.failed_assertions == [] and len(pg_build.assertions) == 12
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        for model in MARTS:
+            relation = con.sql(f"select * from {reporting_dataset(dk)}.{model}")
+            in_duckdb = canonical(relation.columns, relation.fetchall())
+            assert read_postgres(pg, model) == in_duckdb, model
+            assert in_duckdb or model == "job_progress", f"{model} is empty"
+
+
+def test_failure_reasons_group_the_same_way_on_postgres(postgres_url: str,
+                                                        tmp_path: Path) -> None:
+    from pipelines.cloudflare_email_security import settings
+
+    pipeline = postgres_pipeline(postgres_url, tmp_path, f"cf_{uuid.uuid4().hex[:8]}")
+    rows, expected = [], {}
+    for reason, texts in GROUPS.items():
+        for text in texts:
+            rows.append(message("j1", f"m{len(rows)}", "FAILED", text))
+            expected[f"m{len(rows) - 1}"] = reason
+    pipeline.run(dlt.resource([job("j1", "FAILED")], name="bulk_jobs",
+                              columns=settings.JOB_COLUMNS, primary_key="job_id"))
+    pipeline.run(dlt.resource(rows, name="bulk_job_messages", columns=settings.MESSAGE_COLUMNS,
+                              primary_key=("job_id", "message_id")))
+    build_models(pipeline)
+    got = dict(read_postgres_stg(pipeline))
+    assert got == expected
+
+
+def read_postgres_stg(pipeline: dlt.Pipeline) -> List[tuple]:
+    with pipeline.sql_client() as client:
+        table = ".".join(client.make_qualified_table_name_path(
+            "stg_bulk_job_messages", dataset_name=reporting_dataset(pipeline)))
+        return client.execute_sql(f"select message_id, failure_reason from {table}")
+
+
+def test_the_command_line_syncs_into_postgres(postgres_url: str, tmp_path: Path,
+                                             simulator: Simulator) -> None:
+    env = {
+        "CLOUDFLARE_API_BASE_URL": simulator.base_url,
+        "CLOUDFLARE_ACCOUNT_ID": simulator.world.account_id,
+        "CLOUDFLARE_API_TOKEN": DEFAULT_TOKEN,
+        "DESTINATION__POSTGRES__CREDENTIALS": postgres_url,
+        "DLT_DATA_DIR": str(tmp_path / "dlt"),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", str(Path(__file__).resolve().parents[2])),
+    }
+    dataset = f"cf_{uuid.uuid4().hex[:8]}"
+    run = cli("run", "--destination", "postgres", "--dataset", dataset, env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "destination postgres" in run.stdout
+    assert f"models: 9 built in dataset {dataset}_reporting; assertions: 12 passed" in run.stdout
+    report = cli("report", "--destination", "postgres", "--dataset", dataset, env=env,
+                 cwd=tmp_path)
+    assert report.returncode == 0 and "Top failure reasons" in report.stdout
+    for job_id in simulator.world.jobs:
+        assert job_id[:8] in report.stdout
