@@ -3,7 +3,7 @@
 import argparse
 import sys
 import time
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 from pipelines.cloudflare_email_security.settings import ACTION_TYPES, MESSAGE_STATUSES
 
@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="do not build the SQL models after loading")
     run.add_argument("--warn-only", action="store_true",
                      help="report failing data assertions as warnings (exit 0, not 4)")
+    run.add_argument("--publish", metavar="DIR",
+                     help="after a good run, write a read-only copy for BI tools to DIR: a"
+                     " snapshot DuckDB file and Parquet files of the marts (DuckDB only)")
 
     models = commands.add_parser(
         "models",
@@ -150,12 +153,18 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from pipelines.cloudflare_email_security.errors import ConfigurationError
     from pipelines.cloudflare_email_security_pipeline import make_pipeline, sync
+    from pipelines.run_lock import lock_for
+    from pipelines.run_record import record_run
     from pipelines.summary import format_summary
 
-    from pipelines.run_lock import lock_for
-
     pipeline = make_pipeline(args.destination, args.dataset, progress=args.progress)
+    if args.publish and pipeline.destination.destination_name != "duckdb":
+        raise ConfigurationError(
+            "--publish copies a DuckDB warehouse; point BI tools at"
+            f" {pipeline.destination.destination_name} directly"
+        )
     with lock_for(pipeline.pipelines_dir, pipeline.pipeline_name):
         result = sync(
             pipeline,
@@ -166,12 +175,20 @@ def _run(args: argparse.Namespace) -> int:
             action_type=args.action_type,
         )
         print(format_summary(result))
+        build, code = None, result.exit_code
+        if not result.error and not args.no_models:
+            build, code = _build(pipeline, args.warn_only, result)
         if result.error:
             print(f"cf-bulk-sync: error: {result.error}", file=sys.stderr)
-            return result.exit_code
-        if args.no_models:
-            return result.exit_code
-        return max(result.exit_code, _build(pipeline, args.warn_only))
+            code = 1
+        record_run(pipeline, result, build, code)
+        if args.publish and code in (0, 3, 4):
+            from pipelines.publish import publish
+
+            written = publish(pipeline, args.publish)
+            print(f"published: {', '.join(str(p) for p in written[:1])} and"
+                  f" {len(written) - 1} Parquet files")
+        return code
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -180,21 +197,30 @@ def _models(args: argparse.Namespace) -> int:
 
     pipeline = make_pipeline(args.destination, args.dataset)
     with lock_for(pipeline.pipelines_dir, pipeline.pipeline_name):
-        return _build(pipeline, args.warn_only)
+        build, code = _build(pipeline, args.warn_only)
+        return code
 
 
-def _build(pipeline: Any, warn_only: bool) -> int:
-    """Builds the models and prints what happened; 4 when an assertion fails (unless warned)."""
+def _build(pipeline: Any, warn_only: bool, result: Any = None) -> Tuple[Any, int]:
+    """Builds the models and prints what happened; 4 when an assertion fails (unless warned).
+    A model that cannot be built is recorded on the run's result when there is one."""
+    from pipelines.cloudflare_email_security.errors import CloudflareSyncError
     from pipelines.reporting.models import build_models
     from pipelines.summary import format_build
 
-    build = build_models(pipeline)
+    try:
+        build = build_models(pipeline)
+    except CloudflareSyncError as e:
+        if result is None:
+            raise
+        result.error = f"models: {e}"
+        return None, 1
     print(format_build(build, warn_only))
     if build.failed_assertions and not warn_only:
         for failure in build.failed_assertions:
             print(f"cf-bulk-sync: {failure.name}: data assertion failed", file=sys.stderr)
-        return 4
-    return 0
+        return build, 4
+    return build, 0
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -198,3 +198,14 @@ def test_snapshots_follow_jobs_in_progress_until_they_settle(syncer: Syncer) -> 
     assert {r[1] for r in final} <= TERMINAL
     syncer.run(per_page=PER_PAGE)
     assert syncer.query(count)[0][0] == 2 * len(in_progress)  # nothing new once settled
+
+
+def test_a_lost_working_folder_is_restored_from_the_warehouse(syncer: Syncer) -> None:
+    import shutil
+
+    syncer.run(per_page=PER_PAGE)
+    shutil.rmtree(syncer.folder / "dlt")  # a CI runner or a new machine: no local state
+    again = syncer.run(per_page=PER_PAGE)
+    assert dict(syncer.sim.counts) == expected_requests(syncer.sim.world, only_unsettled=True)
+    assert again.stats.jobs_skipped > 0
+    assert_equals_truth(syncer)

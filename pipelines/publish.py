@@ -1,0 +1,67 @@
+"""A read-only copy of the warehouse for BI tools, published after a successful run.
+
+DuckDB allows one writer per file, and BI tools holding the warehouse open fight the sync.
+Publishing writes what they read elsewhere: a snapshot DuckDB file with the raw tables and the
+models (same schema and table names as the warehouse) and one Parquet file per mart. Each file
+is written under a temporary name and renamed into place, so a reader never sees half a file.
+"""
+
+import os
+from pathlib import Path
+from typing import List
+
+import dlt
+
+from pipelines.cloudflare_email_security.errors import ConfigurationError
+from pipelines.reporting.models import load_models, reporting_dataset
+
+SNAPSHOT_FILE = "cf_bulk_sync.duckdb"
+
+
+def publish(pipeline: dlt.Pipeline, folder: str) -> List[Path]:
+    """Writes `<folder>/cf_bulk_sync.duckdb` and `<folder>/parquet/<mart>.parquet`; returns
+    the paths written."""
+    if pipeline.destination.destination_name != "duckdb":
+        raise ConfigurationError(
+            f"--publish copies a DuckDB warehouse; {pipeline.destination.destination_name}"
+            " serves many readers itself: point BI tools at it directly"
+        )
+    root = Path(folder).resolve()
+    (root / "parquet").mkdir(parents=True, exist_ok=True)
+    raw, reporting = pipeline.dataset_name, reporting_dataset(pipeline)
+    marts = [m.name for m in load_models() if m.path.parent.name == "marts"]
+    written: List[Path] = []
+    snapshot = root / SNAPSHOT_FILE
+    partial = root / f".{SNAPSHOT_FILE}.{os.getpid()}.tmp"
+    partial.unlink(missing_ok=True)
+    with pipeline.sql_client() as client:
+        con = client.native_connection
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema in (?, ?) and table_name not like '\\_dlt%' escape '\\'"
+            " and table_catalog = current_database()",
+            [raw, reporting],
+        ).fetchall()
+        con.execute(f"attach '{partial}' as publish_snapshot")
+        try:
+            for schema in (raw, reporting):
+                con.execute(f'create schema if not exists publish_snapshot."{schema}"')
+            for schema, table in tables:
+                con.execute(
+                    f'create table publish_snapshot."{schema}"."{table}" as'
+                    f' select * from "{schema}"."{table}"'
+                )
+        finally:
+            con.execute("detach publish_snapshot")
+        os.replace(partial, snapshot)
+        written.append(snapshot)
+        for mart in marts:
+            target = root / "parquet" / f"{mart}.parquet"
+            temporary = target.with_name(f".{mart}.{os.getpid()}.tmp")
+            con.execute(
+                f'copy (select * from "{reporting}"."{mart}") to \'{temporary}\''
+                " (format parquet)"
+            )
+            os.replace(temporary, target)
+            written.append(target)
+    return written

@@ -1,0 +1,109 @@
+"""One row per run in the warehouse (`sync_runs`), so that a dashboard can show the sync's own
+health: when it ran, how it ended, what it saw and did."""
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Optional
+
+import dlt
+from dlt.common import logger
+
+from pipelines.cloudflare_email_security_pipeline import RunResult
+from pipelines.reporting.models import BuildResult
+
+RUNS_TABLE = "sync_runs"
+COLUMNS: Dict[str, Dict[str, Any]] = {
+    name: {"data_type": data_type, "nullable": name != "run_id"}
+    for name, data_type in {
+        "run_id": "text",
+        "pipeline_name": "text",
+        "started_at": "timestamp",
+        "finished_at": "timestamp",
+        "duration_seconds": "double",
+        "status": "text",
+        "exit_code": "bigint",
+        "jobs_seen": "bigint",
+        "jobs_synced": "bigint",
+        "jobs_skipped": "bigint",
+        "jobs_deleted": "bigint",
+        "rows_loaded": "bigint",
+        "rows_rejected": "bigint",
+        "rows_by_status": "json",
+        "requests": "bigint",
+        "retries": "bigint",
+        "cursor_restarts": "bigint",
+        "finished_pending_package": "bool",
+        "models_built": "bigint",
+        "assertions_failed": "json",
+        "job_errors": "json",
+        "warnings": "json",
+        "error": "text",
+        "load_ids": "json",
+    }.items()
+}
+
+
+def run_status(result: RunResult, build: Optional[BuildResult]) -> str:
+    if result.error:
+        return "failed"
+    if result.stats.job_errors:
+        return "partial"
+    if build is not None and build.failed_assertions:
+        return "assertions_failed"
+    return "ok"
+
+
+def make_record(
+    pipeline: dlt.Pipeline, result: RunResult, build: Optional[BuildResult], exit_code: int
+) -> Dict[str, Any]:
+    stats = result.stats
+    finished = datetime.now(timezone.utc)
+    return {
+        "run_id": str(uuid.uuid4()),
+        "pipeline_name": pipeline.pipeline_name,
+        "started_at": finished - timedelta(seconds=result.seconds),
+        "finished_at": finished,
+        "duration_seconds": round(result.seconds, 3),
+        "status": run_status(result, build),
+        "exit_code": exit_code,
+        "jobs_seen": stats.jobs_seen,
+        "jobs_synced": stats.jobs_synced,
+        "jobs_skipped": stats.jobs_skipped,
+        "jobs_deleted": stats.jobs_deleted,
+        "rows_loaded": 0 if result.error else stats.rows,
+        "rows_rejected": stats.rows_rejected,
+        "rows_by_status": dict(stats.rows_by_status),
+        "requests": stats.requests,
+        "retries": stats.retries,
+        "cursor_restarts": stats.cursor_restarts,
+        "finished_pending_package": result.finished_pending,
+        "models_built": len(build.built) if build else 0,
+        "assertions_failed": [a.name for a in build.failed_assertions] if build else [],
+        "job_errors": dict(stats.job_errors),
+        "warnings": list(stats.warnings),
+        "error": result.error,
+        "load_ids": list(result.load_ids),
+    }
+
+
+def record_run(
+    pipeline: dlt.Pipeline, result: RunResult, build: Optional[BuildResult], exit_code: int
+) -> Optional[Dict[str, Any]]:
+    """Appends the run's row to `sync_runs` in the raw dataset. A record that cannot be written
+    (destination unreachable, or a package of the failed run still pending) is logged, never
+    raised: it must not turn a good run into a failed one."""
+    record = make_record(pipeline, result, build, exit_code)
+    if pipeline.has_pending_data:
+        logger.warning("run record not written: a load package is pending; the next run loads it")
+        return None
+    try:
+        pipeline.run(
+            dlt.resource(
+                [record], name=RUNS_TABLE, write_disposition="append", columns=COLUMNS
+            )
+        )
+    except Exception as e:  # noqa: BLE001 - the record is best effort by design
+        logger.warning(f"run record not written: {type(e).__name__}")
+        pipeline.drop_pending_packages()
+        return None
+    return record
