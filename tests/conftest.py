@@ -67,6 +67,9 @@ class Syncer:
             return con.sql(sql).fetchall()
 
     def messages(self, where: Optional[str] = None) -> Dict[Any, str]:
+        if not self.query("select 1 from information_schema.tables where table_name ="
+                          " 'bulk_job_messages'"):
+            return {}  # nothing loaded yet
         rows = self.query(
             "select job_id, message_id, status from cloudflare_email_security.bulk_job_messages"
             + (f" where {where}" if where else "")

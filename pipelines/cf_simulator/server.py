@@ -5,6 +5,7 @@ import json
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter
@@ -73,7 +74,7 @@ class Simulator:
     # --- lifecycle -----------------------------------------------------------------------
     def start(self) -> "Simulator":
         handler = type("Handler", (_Handler,), {"sim": self})
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server = _Server((self.host, self.port), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
@@ -241,6 +242,13 @@ def _choice(value: Optional[str], allowed: Tuple[str, ...], name: str) -> Option
     if value not in allowed:
         raise ApiError(400, 10001, f"{name} must be one of {', '.join(allowed)}")
     return value
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # clients hanging up (resets, timeouts, a stopped run) are routine here, not errors
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,13 +1,14 @@
 """dlt source for Cloudflare Email Security bulk action jobs and the messages of each job."""
 
 import os
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import dlt
 from dlt.common import pendulum
 
 from . import settings
 from .budget import RequestBudget
+from .arrow_pages import to_arrow
 from .catalog import JobCatalog
 from .client import CloudflareAuth, CloudflareClient
 from .errors import (
@@ -29,7 +30,9 @@ from .helpers import (
     validate_credentials,
     validate_job_ids,
     validate_per_page,
+    validate_workers,
 )
+from .fetcher import PAGE, fetch_concurrently
 from .privacy import Pseudonymizer
 from .stats import SyncStats
 
@@ -54,6 +57,7 @@ def cloudflare_email_security(
     backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
     max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
     request_timeout: float = settings.DEFAULT_TIMEOUT,
+    workers: int = settings.DEFAULT_WORKERS,
     pseudonymize_recipients: bool = False,
     pseudonymization_key: Optional[str] = dlt.secrets.value,
     stats: Optional[SyncStats] = None,
@@ -84,6 +88,7 @@ def cloudflare_email_security(
         max_retry_delay: Longest wait between two attempts, in seconds; a 429 asking for a
             longer wait stops the run instead.
         request_timeout: Seconds to wait for a response before retrying.
+        workers: Jobs whose messages are fetched at once (1..32); they share the budget.
         pseudonymize_recipients: Replace every e-mail address in message items by a keyed hash
             before loading (see `privacy.Pseudonymizer`).
         pseudonymization_key: The secret key of those hashes; required when pseudonymising.
@@ -123,7 +128,7 @@ def cloudflare_email_security(
         pseudonymizer = Pseudonymizer(pseudonymization_key)
     return (
         bulk_jobs(catalog, pseudonymizer),
-        bulk_job_messages(catalog, status, full_refresh, pseudonymizer),
+        bulk_job_messages(catalog, status, full_refresh, pseudonymizer, validate_workers(workers)),
         bulk_job_deletions(catalog),
         bulk_job_snapshots(catalog),
     )
@@ -192,6 +197,7 @@ def bulk_job_messages(
     status: Optional[str] = None,
     full_refresh: bool = False,
     pseudonymizer: Optional[Pseudonymizer] = None,
+    workers: int = settings.DEFAULT_WORKERS,
 ) -> Iterator[Any]:
     """Each job's messages, cursor-paged, stamped with `job_id` and `account_id`.
 
@@ -202,39 +208,58 @@ def bulk_job_messages(
     client = catalog.client
     stats = client.stats
     settled: Dict[str, List[str]] = dlt.current.resource_state().setdefault("settled_jobs", {})
+    todo = []
     for account_id in catalog.account_ids:
         for job in catalog.jobs(account_id):
-            job_id = job["job_id"]
-            if not full_refresh and is_synced(settled.get(job_id, ()), status):
+            if not full_refresh and is_synced(settled.get(job["job_id"], ()), status):
                 stats.add("jobs_skipped")
-                continue
-            try:
-                for page in client.iter_messages(
-                    account_id, job_id, status, max_pages(job, client.per_page)
-                ):
-                    good, rejected, statuses = shape_messages(
-                        page, account_id, job_id, pseudonymizer
+            else:
+                todo.append((account_id, job))
+
+    def fetch(task: Tuple[str, Dict[str, Any]]) -> Iterator[Any]:
+        # runs on a worker thread: the HTTP calls, and turning pages into Arrow tables
+        account_id, job = task
+        pages = client.iter_messages(
+            account_id, job["job_id"], status, max_pages(job, client.per_page)
+        )
+        for page in pages:
+            good, rejected, statuses = shape_messages(page, account_id, job["job_id"],
+                                                      pseudonymizer)
+            stats.count_rows(statuses)
+            if good:
+                table = to_arrow(good)
+                yield good if table is None else table
+            if rejected:
+                stats.add("rows_rejected", len(rejected))
+                yield _rejected(rejected)
+
+    events = fetch_concurrently(todo, fetch, workers)
+    try:
+        for kind, (account_id, job), payload in events:
+            job_id = job["job_id"]
+            if kind == PAGE:
+                yield payload
+            elif payload is None:
+                stats.add("jobs_synced")
+                if is_job_settled(job):
+                    settled[job_id] = sorted(
+                        set(settled.get(job_id, [])) | {status or ALL_STATUSES}
                     )
-                    stats.count_rows(statuses)
-                    if good:
-                        yield good
-                    if rejected:
-                        stats.add("rows_rejected", len(rejected))
-                        yield _rejected(rejected)
-            except NotFoundError as e:
-                stats.warn(f"job {job_id} vanished during the run (deleted at Cloudflare): {e}")
-                continue
-            except (RunawayPaginationError, CursorRejectedError) as e:
-                stats.job_failed(job_id, str(e))
-                continue
-            except TransientAPIError as e:
-                # Stop fetching but keep what was fetched: settled jobs so far are loaded and
+            elif isinstance(payload, NotFoundError):
+                stats.warn(
+                    f"job {job_id} vanished during the run (deleted at Cloudflare): {payload}"
+                )
+            elif isinstance(payload, (RunawayPaginationError, CursorRejectedError)):
+                stats.job_failed(job_id, str(payload))
+            elif isinstance(payload, TransientAPIError):
+                # Stop fetching but keep what was fetched: jobs finished so far are loaded and
                 # recorded, the rest is fetched by the next run.
-                stats.job_failed(job_id, f"{e}; the remaining jobs were not fetched this run")
+                stats.job_failed(job_id, f"{payload}; the remaining jobs were not fetched this run")
                 return
-            stats.add("jobs_synced")
-            if is_job_settled(job):
-                settled[job_id] = sorted(set(settled.get(job_id, [])) | {status or ALL_STATUSES})
+            else:
+                raise payload
+    finally:
+        events.close()
     if catalog.is_full_listing:
         present = {job["job_id"] for a in catalog.account_ids for job in catalog.jobs(a)}
         for job_id in [j for j in settled if j not in present]:

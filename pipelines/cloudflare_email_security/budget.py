@@ -3,9 +3,11 @@
 import threading
 import time
 from collections import deque
-from typing import Callable, Deque
+from typing import Callable, Deque, Optional
 
 from dlt.common import logger
+
+from .errors import RateLimitedError
 
 
 class RequestBudget:
@@ -30,10 +32,17 @@ class RequestBudget:
         self._sent: Deque[float] = deque()
         self._lock = threading.Lock()
         self.waited_seconds = 0.0
+        self._blocked: Optional[str] = None
+
+    def block(self, reason: str) -> None:
+        """Cloudflare blocked the token: no thread may send another request this run."""
+        self._blocked = reason
 
     def acquire(self) -> None:
         """Takes one request from the budget, waiting for the window to slide if it is spent."""
         while True:
+            if self._blocked is not None:
+                raise RateLimitedError(self._blocked, 429)
             with self._lock:
                 now = self._clock()
                 while self._sent and now - self._sent[0] >= self.window_seconds:

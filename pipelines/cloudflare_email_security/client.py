@@ -124,7 +124,7 @@ class CloudflareClient:
             request_backoff_factor=backoff_factor,
             request_max_retry_delay=max_retry_delay,
         )
-        self._hooks = {"response": [envelope_hook(max_retry_delay)]}
+        self._hooks = {"response": [envelope_hook(max_retry_delay, budget.block)]}
         self._local = threading.local()
 
     @property

@@ -62,6 +62,15 @@ def validate_per_page(per_page: Any) -> int:
     return value
 
 
+def validate_workers(workers: Any) -> int:
+    if not isinstance(workers, int) or not 1 <= workers <= settings.MAX_WORKERS:
+        raise ConfigurationError(
+            f"Invalid workers {workers!r}: it must be a whole number from 1 to"
+            f" {settings.MAX_WORKERS}"
+        )
+    return workers
+
+
 def validate_choice(name: str, value: Optional[str], allowed: Tuple[str, ...]) -> Optional[str]:
     if value is None or value == "":
         return None

@@ -1,0 +1,90 @@
+from pathlib import Path
+from typing import Any, List
+
+import dlt
+import duckdb
+import pytest
+import requests_mock
+
+from pipelines.cloudflare_email_security import arrow_pages
+from pipelines.cloudflare_email_security.arrow_pages import to_arrow
+from pipelines.cloudflare_email_security_pipeline import make_pipeline, sync
+
+from .fakes import ACCOUNT, BASE, FakeAPI, job, message
+
+
+def stamped(*items: dict) -> List[dict]:
+    return [dict(i, job_id="j1", account_id=ACCOUNT) for i in items]
+
+
+def test_a_documented_page_becomes_a_flat_typed_table() -> None:
+    table = to_arrow(stamped(message("m1", retry_after="2026-11-01T10:00:00Z"),
+                             message("m2", message={"subject": "hi"})))
+    assert table is not None
+    assert "action_params__client_recipient" in table.column_names
+    assert "action_params" not in table.column_names
+    assert str(table.schema.field("created_at").type) == "timestamp[us, tz=UTC]"
+    assert table.column("message").to_pylist() == [None, '{"subject":"hi"}']
+    assert not table.schema.field("message_id").nullable
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        pytest.param(message("m1", surprise=1), id="unknown-field"),
+        pytest.param(message("m1", retry_count="3"), id="number-as-text"),
+        pytest.param(message("m1", created_at="yesterday"), id="unreadable-time"),
+        pytest.param(dict(message("m1"), action_params={"type": "MOVE", "folder": "x"}),
+                     id="unknown-param"),
+        pytest.param(dict(message("m1"), action_params="MOVE"), id="params-not-an-object"),
+    ],
+)
+def test_anything_undocumented_goes_to_dlt_row_by_row(odd: dict) -> None:
+    rows = stamped(message("m0"), odd)
+    assert to_arrow(rows) is None
+    assert rows[1] == dict(odd, job_id="j1", account_id=ACCOUNT)  # left as it came
+
+
+def load(tmp_path: Path, name: str, items: List[dict]) -> Any:
+    with requests_mock.Mocker() as mock:
+        FakeAPI(mock, [job("j1", total=len(items))], {"j1": items}, per_page=3)
+        pipeline = make_pipeline(dlt.destinations.duckdb(str(tmp_path / f"{name}.duckdb")),
+                                 pipelines_dir=str(tmp_path / name))
+        assert sync(pipeline, account_id=ACCOUNT, api_token="t", base_url=BASE,
+                    per_page=3).exit_code == 0
+    with duckdb.connect(str(tmp_path / f"{name}.duckdb"), read_only=True) as con:
+        described = con.sql("describe cloudflare_email_security.bulk_job_messages").fetchall()
+        # column order follows the path that created the table; compare in name order
+        names = ", ".join(sorted(c[0] for c in described if not c[0].startswith("_dlt")))
+        rows = con.sql(f"select {names} from cloudflare_email_security.bulk_job_messages"
+                       " order by message_id").fetchall()
+    return sorted((c[0], c[1], c[2]) for c in described), rows
+
+
+def test_both_paths_give_the_same_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [message(f"m{i}", "FAILED" if i % 2 else "COMPLETED",
+                     status_message="Mailbox x@example.com not found" if i % 2 else None)
+             for i in range(7)]  # retry_after and alert_id are null in every row
+    fast = load(tmp_path, "arrow", [dict(i) for i in items])
+    monkeypatch.setattr("pipelines.cloudflare_email_security.to_arrow", lambda rows: None)
+    slow = load(tmp_path, "rows", [dict(i) for i in items])
+    assert fast == slow
+    columns = {c[0]: c[1] for c in fast[0]}
+    assert columns["retry_after"] == "TIMESTAMP WITH TIME ZONE"
+    assert columns["alert_id"] == "VARCHAR"
+    assert columns["_dlt_id"] == "VARCHAR"
+
+
+def test_the_fast_path_is_taken_for_documented_pages(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    calls = []
+    original = arrow_pages.to_arrow
+
+    def spy(rows: List[dict]) -> Any:
+        table = original(rows)
+        calls.append(table is not None)
+        return table
+
+    monkeypatch.setattr("pipelines.cloudflare_email_security.to_arrow", spy)
+    load(tmp_path, "spy", [message(f"m{i}") for i in range(7)])
+    assert calls == [True, True, True]
