@@ -44,9 +44,8 @@ def make_pipeline(
 ) -> dlt.Pipeline:
     """The pipeline, by default into DuckDB (`cf_bulk_sync.duckdb` in the working directory, or
     wherever `DESTINATION__DUCKDB__CREDENTIALS` points)."""
-    # Message pages arrive as Arrow tables (see arrow_pages); dlt adds its row and load ids to
-    # those only when told, and tables first created from dict rows require both.
-    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID", "true")
+    # Message pages arrive as Arrow tables (see arrow_pages), which carry their own `_dlt_id`;
+    # dlt adds the load id to those only when told, and tables created from dict rows need it.
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
     try:
         return dlt.pipeline(

@@ -8,7 +8,7 @@ from dlt.common import pendulum
 
 from . import settings
 from .budget import RequestBudget
-from .arrow_pages import to_arrow
+from .arrow_pages import ArrowBatch, to_arrow
 from .catalog import JobCatalog
 from .client import CloudflareAuth, CloudflareClient
 from .errors import (
@@ -188,7 +188,8 @@ def bulk_job_deletions(catalog: JobCatalog) -> Iterator[Any]:
 
 @dlt.resource(
     name=settings.MESSAGES_TABLE,
-    write_disposition="merge",
+    # the client never yields a message twice in one run, so the load may skip its dedup step
+    write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
     primary_key=("job_id", "message_id"),
     columns=settings.MESSAGE_COLUMNS,
 )
@@ -217,8 +218,11 @@ def bulk_job_messages(
                 todo.append((account_id, job))
 
     def fetch(task: Tuple[str, Dict[str, Any]]) -> Iterator[Any]:
-        # runs on a worker thread: the HTTP calls, and turning pages into Arrow tables
+        # Runs on a worker thread: the HTTP calls, and turning pages into Arrow tables. Tables
+        # are handed over in batches: dlt's cost per item (schema checks, a file write) is
+        # fixed, so a few large items load much faster than many page-sized ones.
         account_id, job = task
+        batch = ArrowBatch(settings.ARROW_BATCH_ROWS)
         pages = client.iter_messages(
             account_id, job["job_id"], status, max_pages(job, client.per_page)
         )
@@ -226,12 +230,15 @@ def bulk_job_messages(
             good, rejected, statuses = shape_messages(page, account_id, job["job_id"],
                                                       pseudonymizer)
             stats.count_rows(statuses)
-            if good:
-                table = to_arrow(good)
-                yield good if table is None else table
+            table = to_arrow(good) if good else None
+            if table is not None:
+                yield from batch.add(table)
+            elif good:
+                yield good
             if rejected:
                 stats.add("rows_rejected", len(rejected))
                 yield _rejected(rejected)
+        yield from batch.flush()
 
     events = fetch_concurrently(todo, fetch, workers)
     try:

@@ -7,11 +7,12 @@ the page goes through dlt's own normalisation, which handles it. Both paths give
 and every declared column is typed, so a column null in every row still exists.
 """
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+from dlt.common.normalizers.utils import generate_dlt_ids
 
 PARAMS = pa.struct(
     [
@@ -43,7 +44,7 @@ KNOWN = frozenset(FIELDS.names) | {"message"}
 KNOWN_PARAMS = frozenset(PARAMS.names)
 TIMESTAMPS = ("created_at", "processed_at", "retry_after")
 UTC_MICROS = pa.timestamp("us", tz="UTC")
-KEYS = frozenset({"job_id", "message_id"})
+KEYS = frozenset({"job_id", "message_id", "_dlt_id"})
 
 
 def to_arrow(rows: List[Dict[str, Any]]) -> Optional[pa.Table]:
@@ -72,11 +73,18 @@ def to_arrow(rows: List[Dict[str, Any]]) -> Optional[pa.Table]:
                 if value is not None:
                     row["message"] = value
         return None
-    if nested is not None:
-        names.append("message")
-        columns.append(
-            pa.array([None if v is None else orjson.dumps(v).decode() for v in nested])
-        )
+    # Always present, even all null: with every declared column in the table, the file's
+    # column order is the table's and dlt imports it as it is instead of rewriting it.
+    names.append("message")
+    columns.append(
+        pa.array([None if v is None else orjson.dumps(v).decode() for v in nested])
+        if nested is not None
+        else pa.nulls(len(rows), pa.string())
+    )
+    # dlt's row id, made here with dlt's own generator: with it present, dlt need not rewrite
+    # every file to add it (that second parquet write cost as much as the first)
+    names.append("_dlt_id")
+    columns.append(pa.array(generate_dlt_ids(len(rows)), type=pa.string()))
     # the key columns are never null here (keyless items were set aside), as dlt declares them
     schema = pa.schema(
         [pa.field(n, c.type, nullable=n not in KEYS) for n, c in zip(names, columns)]
@@ -99,3 +107,25 @@ def _documented(rows: List[Dict[str, Any]]) -> bool:
 
 def _has_key(rows: List[Dict[str, Any]], key: str) -> bool:
     return any(key in row for row in rows)
+
+
+class ArrowBatch:
+    """Gathers page tables into one of at least `rows` rows (pages of one job share a schema)."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self._tables: List[pa.Table] = []
+        self._count = 0
+
+    def add(self, table: pa.Table) -> Iterator[pa.Table]:
+        if self._tables and table.schema != self._tables[0].schema:
+            yield from self.flush()
+        self._tables.append(table)
+        self._count += table.num_rows
+        if self._count >= self.rows:
+            yield from self.flush()
+
+    def flush(self) -> Iterator[pa.Table]:
+        if self._tables:
+            yield pa.concat_tables(self._tables)
+        self._tables, self._count = [], 0

@@ -179,8 +179,10 @@ class CloudflareClient:
     ) -> Iterator[List[Dict[str, Any]]]:
         """Yields one job's messages page by page, following `result_info.next`.
 
-        A rejected or expired cursor restarts the listing from the first page once; messages
-        already yielded are not yielded again, so a restart never duplicates a row.
+        A rejected or expired cursor restarts the listing from the first page once. A message
+        is yielded once per listing even if the API repeats it (on another page, or after a
+        restart): the staging data is free of duplicates by construction, which lets the load
+        skip its own deduplication.
         """
         params: Dict[str, Any] = {"per_page": self.per_page}
         if status:
@@ -192,10 +194,13 @@ class CloudflareClient:
             paginator = CloudflareCursorPaginator(f"messages of job {job_id}", max_pages)
             try:
                 for page in self._pages(path, params, paginator):
-                    if restarted:
-                        page = [m for m in page if m.get("message_id") not in yielded]
-                    yielded.update(m.get("message_id") for m in page)
-                    yield page
+                    fresh = []
+                    for item in page:
+                        key = item.get("message_id") if isinstance(item, dict) else None
+                        if key is None or key not in yielded:
+                            fresh.append(item)
+                            yielded.add(key)
+                    yield fresh
                 return
             except CursorRejectedError as e:
                 if restarted:

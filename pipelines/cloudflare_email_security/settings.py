@@ -20,6 +20,8 @@ DEFAULT_TIMEOUT = 60.0
 # Jobs fetched at once: enough to hide the API's latency, few enough to stay polite.
 DEFAULT_WORKERS = 4
 MAX_WORKERS = 32
+# Rows per Arrow item handed to dlt: its cost per item is fixed (schema checks, a file write).
+ARROW_BATCH_ROWS = 5000
 
 JOB_TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 JOB_STATUSES = ("PENDING", "DISCOVERING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED")

@@ -25,6 +25,7 @@ def test_a_documented_page_becomes_a_flat_typed_table() -> None:
     assert "action_params" not in table.column_names
     assert str(table.schema.field("created_at").type) == "timestamp[us, tz=UTC]"
     assert table.column("message").to_pylist() == [None, '{"subject":"hi"}']
+    assert to_arrow(stamped(message("m3"))).column("message").null_count == 1
     assert not table.schema.field("message_id").nullable
 
 

@@ -191,3 +191,14 @@ def test_a_block_within_the_limit_is_waited_out(sleeps: List[float]) -> None:
         ])
         assert len(list(client(max_retry_delay=60).iter_jobs(ACCOUNT))) == 1
         assert sleeps == [45.0]
+
+
+def test_a_message_the_api_repeats_is_yielded_once() -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(f"{PREFIX}/j1/messages", [
+            {"json": ok([{"message_id": "m1"}, {"message_id": "m2"}], "c1")},
+            {"json": ok([{"message_id": "m2"}, {"message_id": "m3"}, {"status": "x"}])},
+        ])
+        pages = list(client().iter_messages(ACCOUNT, "j1"))
+        assert [[m.get("message_id") for m in p] for p in pages] == [["m1", "m2"],
+                                                                     ["m3", None]]

@@ -1,0 +1,131 @@
+"""The benchmark: `python -m pipelines.benchmark [--jobs 20] [--messages 10000] [--latency 0]`.
+
+Starts the simulator on 127.0.0.1 with every job settled and exactly `--messages` messages per
+job, then runs each variant (see variants.py) `--repeat` times, alternating A B C A B C, each in
+a fresh child process with a fresh DuckDB file. A variant's time counts only after its warehouse
+was checked to hold exactly the simulator's messages (count, keys, statuses). Prints median wall
+time (imports excluded), rows per second, peak RSS, the ratio to the hand-written loader, the
+requests the simulator served and, for our runs, the most requests seen in any budget window.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, List
+
+import duckdb
+
+from pipelines.cf_simulator import DEFAULT_TOKEN, Simulator, World
+
+from .variants import TABLES, VARIANTS
+
+DEFAULT_VARIANTS = "handwritten,ours,ours-rerun,rest_api-parquet,rest_api-defaults"
+
+
+def verify(variant: str, database: Path, truth: Counter) -> None:
+    table, job_column = TABLES[variant.split("-")[0]]
+    with duckdb.connect(str(database), read_only=True) as con:
+        total, keys = con.sql(
+            f"select count(*), count(distinct ({job_column}, message_id)) from {table}"
+        ).fetchall()[0]
+        statuses = Counter(dict(con.sql(f"select status, count(*) from {table} group by 1")
+                                .fetchall()))
+    expected = sum(truth.values())
+    if (total, keys, statuses) != (expected, expected, truth):
+        raise SystemExit(f"{variant}: loaded {total} rows ({keys} keys), expected {expected}")
+
+
+def busiest_window(times: List[float], seconds: float) -> int:
+    most, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= seconds:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+def run_variant(variant: str, sim: Simulator, args: argparse.Namespace) -> Dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix=f"bench-{variant}-") as folder:
+        database = Path(folder) / "warehouse.duckdb"
+        sim.reset_counts()
+        child = subprocess.run(
+            [sys.executable, "-m", "pipelines.benchmark.variants", variant,
+             "--base-url", sim.base_url, "--account", sim.world.account_id,
+             "--token", DEFAULT_TOKEN, "--db", str(database), "--work", folder,
+             "--per-page", str(args.per_page), "--budget", str(args.budget),
+             "--budget-seconds", str(args.budget_seconds)],
+            capture_output=True, text=True,
+        )
+        if child.returncode:
+            raise SystemExit(f"{variant} failed:\n{child.stderr[-3000:]}")
+        measured = json.loads(child.stdout.strip().splitlines()[-1])
+        verify(variant, database, args.truth)
+        served = sum(v for k, v in sim.counts.items() if k != "rate_limited")
+        measured.update(served=served,
+                        busiest=busiest_window(list(sim.request_times), args.budget_seconds))
+        return measured
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.benchmark",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=20)
+    parser.add_argument("--messages", type=int, default=10000, help="messages per job")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--per-page", type=int, default=1000)
+    parser.add_argument("--variants", default=DEFAULT_VARIANTS,
+                        help=f"comma-separated, from: {', '.join(sorted(VARIANTS))}")
+    parser.add_argument("--budget", type=int, default=1200, help="our request budget")
+    parser.add_argument("--budget-seconds", type=float, default=300.0)
+    parser.add_argument("--json", metavar="FILE", help="also write the raw measurements here")
+    args = parser.parse_args()
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variants: {', '.join(sorted(unknown))}")
+
+    world = World(seed=1, jobs=args.jobs, messages=(args.messages, args.messages),
+                  status="COMPLETED")
+    for job in world.jobs.values():
+        job.message_bytes()  # rendered once, up front: the simulator must not be the bottleneck
+    args.truth = Counter(world.truth_messages().values())
+    rows = sum(args.truth.values())
+    results: Dict[str, List[Dict[str, Any]]] = {v: [] for v in variants}
+    with Simulator(world, latency=args.latency) as sim:
+        print(f"{args.jobs} jobs x {args.messages} messages = {rows} rows, per_page"
+              f" {args.per_page}, latency {args.latency * 1000:.0f} ms, {args.repeat} rounds",
+              flush=True)
+        for round_number in range(args.repeat):
+            for variant in variants:
+                measured = run_variant(variant, sim, args)
+                results[variant].append(measured)
+                print(f"  round {round_number + 1} {variant}: {measured['seconds']:.2f}s,"
+                      f" {measured['rss_mib']:.0f} MiB", flush=True)
+    print_table(results, rows, args)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+def print_table(results: Dict[str, List[Dict[str, Any]]], rows: int,
+                args: argparse.Namespace) -> None:
+    base = statistics.median(r["seconds"] for r in results["handwritten"]) \
+        if "handwritten" in results else None
+    print(f"\n{'variant':<18} {'median s':>9} {'rows/s':>10} {'peak MiB':>9} {'x hand':>7}"
+          f" {'requests':>9} {'busiest ' + format(args.budget_seconds, 'g') + 's':>13}")
+    for variant, runs in results.items():
+        median = statistics.median(r["seconds"] for r in runs)
+        ratio = f"{median / base:.2f}" if base else "-"
+        print(f"{variant:<18} {median:>9.2f} {rows / median:>10.0f}"
+              f" {max(r['rss_mib'] for r in runs):>9.0f} {ratio:>7}"
+              f" {runs[-1]['served']:>9} {max(r['busiest'] for r in runs):>13}")
+
+
+if __name__ == "__main__":
+    main()
