@@ -85,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only this job; repeat for several")
     report.add_argument("--top", type=int, default=10, help="failure reasons to show")
 
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="write a self-contained HTML dashboard of the marts",
+        description="Write one HTML file (charts inline, works offline) of the jobs, their"
+        " statuses, failure reasons, daily activity and the last run. Run after `run`.",
+    )
+    _destination_options(dashboard)
+    dashboard.add_argument("--out", default="cf_bulk_sync_dashboard.html",
+                           help="file to write (default cf_bulk_sync_dashboard.html)")
+    dashboard.add_argument("--top", type=int, default=10, help="failure reasons to list")
+
     demo = commands.add_parser(
         "demo",
         help="run the sync offline against the built-in simulator",
@@ -135,6 +146,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return _models(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "dashboard":
+            return _dashboard(args)
         if args.command == "demo":
             from pipelines.demo import run_demo
 
@@ -221,6 +234,15 @@ def _build(pipeline: Any, warn_only: bool, result: Any = None) -> Tuple[Any, int
             print(f"cf-bulk-sync: {failure.name}: data assertion failed", file=sys.stderr)
         return build, 4
     return build, 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from pipelines.cloudflare_email_security_pipeline import make_pipeline
+    from pipelines.reporting.dashboard import write_dashboard
+
+    path = write_dashboard(make_pipeline(args.destination, args.dataset), args.out, args.top)
+    print(f"dashboard: {path}")
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:

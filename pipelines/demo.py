@@ -9,10 +9,19 @@ import dlt
 from pipelines.cf_simulator import DEFAULT_TOKEN, Simulator, World
 from pipelines.cloudflare_email_security_pipeline import RunResult, make_pipeline, sync
 from pipelines.reporting.models import build_models
+from pipelines.reporting.dashboard import write_dashboard
 from pipelines.reporting.report import build_report
+from pipelines.run_record import record_run
 from pipelines.summary import format_build, format_summary
 
 DEMO_STEPS = 3
+DATABASE = "cf_bulk_sync.duckdb"
+
+
+def demo_pipeline(root: Path) -> dlt.Pipeline:
+    return make_pipeline(
+        dlt.destinations.duckdb(str(root / DATABASE)), pipelines_dir=str(root / "dlt")
+    )
 
 
 def run_demo(folder: str, jobs: int = 24, seed: int = 7) -> int:
@@ -21,7 +30,7 @@ def run_demo(folder: str, jobs: int = 24, seed: int = 7) -> int:
     # A fresh world each time: state left by an earlier demo would describe other jobs.
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    database = root / "cf_bulk_sync.duckdb"
+    database = root / DATABASE
     with Simulator(World(seed=seed, jobs=jobs, messages=(0, 400))) as sim:
         print(f"Simulator: {len(sim.world.jobs)} jobs on {sim.base_url}\n")
         args: Dict[str, Any] = dict(
@@ -29,10 +38,9 @@ def run_demo(folder: str, jobs: int = 24, seed: int = 7) -> int:
         )
 
         def run(title: str) -> RunResult:
-            pipeline = make_pipeline(
-                dlt.destinations.duckdb(str(database)), pipelines_dir=str(root / "dlt")
-            )
+            pipeline = demo_pipeline(root)
             result = sync(pipeline, **args)
+            record_run(pipeline, result, None, result.exit_code)
             print(format_summary(result, title) + "\n")
             return result
 
@@ -45,10 +53,12 @@ def run_demo(folder: str, jobs: int = 24, seed: int = 7) -> int:
         second = run("second run (incremental)")
     if first.exit_code or second.exit_code:
         return max(first.exit_code, second.exit_code)
-    pipeline = make_pipeline(dlt.destinations.duckdb(str(database)), pipelines_dir=str(root / "dlt"))
+    pipeline = demo_pipeline(root)
     build = build_models(pipeline)
     print(format_build(build) + "\n")
     print(build_report(pipeline, top=8) + "\n")
+    page = write_dashboard(pipeline, str(root / "dashboard.html"))
+    print(f"Dashboard: {page} (open it in a browser; it works offline)")
     print(f"Data: {database} (raw tables in cloudflare_email_security, models in {build.dataset})")
     print(
         f"Try: python -c \"import duckdb; print(duckdb.connect('{database}', read_only=True)"

@@ -26,7 +26,10 @@ class CloudflareAuth(AuthBase):
     """Bearer token, or the legacy e-mail + global key pair. Its repr never shows a secret."""
 
     def __init__(
-        self, api_token: Optional[str] = None, email: Optional[str] = None, key: Optional[str] = None
+        self,
+        api_token: Optional[str] = None,
+        email: Optional[str] = None,
+        key: Optional[str] = None,
     ) -> None:
         self._headers = (
             {"Authorization": f"Bearer {api_token}"}

@@ -88,7 +88,8 @@ def load_models(sql_dir: Path = SQL_DIR) -> List[Model]:
     for model in parsed.values():
         unknown = model.reads - parsed.keys() - RAW_TABLES.keys()
         if unknown:
-            raise ModelError(f"{model.path.name} reads unknown tables: {', '.join(sorted(unknown))}")
+            names = ", ".join(sorted(unknown))
+            raise ModelError(f"{model.path.name} reads unknown tables: {names}")
     return [parsed[name] for name in order]
 
 

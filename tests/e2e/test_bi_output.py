@@ -7,21 +7,14 @@ from typing import Dict
 import duckdb
 import pytest
 
-from pipelines.cf_simulator import DEFAULT_TOKEN, Simulator
+from pipelines.cf_simulator import Simulator
 
-from .test_cli import cli
+from ..support.cli import cli, cli_env
 
 
 @pytest.fixture
 def env(simulator: Simulator, tmp_path: Path) -> Dict[str, str]:
-    return {
-        "CLOUDFLARE_API_BASE_URL": simulator.base_url,
-        "CLOUDFLARE_ACCOUNT_ID": simulator.world.account_id,
-        "CLOUDFLARE_API_TOKEN": DEFAULT_TOKEN,
-        "DESTINATION__DUCKDB__CREDENTIALS": str(tmp_path / "w.duckdb"),
-        "DLT_DATA_DIR": str(tmp_path / "dlt"),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
+    return cli_env(simulator, tmp_path)
 
 
 def query(path: Path, sql: str) -> list:

@@ -11,18 +11,9 @@ import pytest
 
 from pipelines.cf_simulator import Simulator, World
 
+from ..support.cli import cli, cli_env
+
 SECRET = "cli-secret-token-5d2e8a"
-
-
-def cli(*args: str, env: Dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
-        env={**os.environ, **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.fixture
@@ -33,15 +24,8 @@ def sim() -> Iterator[Simulator]:
 
 @pytest.fixture
 def env(sim: Simulator, tmp_path: Path) -> Dict[str, str]:
-    return {
-        "CLOUDFLARE_API_BASE_URL": sim.base_url,
-        "CLOUDFLARE_ACCOUNT_ID": sim.world.account_id,
-        "CLOUDFLARE_API_TOKEN": SECRET,
-        "DESTINATION__DUCKDB__CREDENTIALS": str(tmp_path / "cli.duckdb"),
-        "DLT_DATA_DIR": str(tmp_path / "dlt"),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        "SOURCES__CLOUDFLARE_EMAIL_SECURITY__BACKOFF_FACTOR": "0",
-    }
+    return cli_env(sim, tmp_path, SECRET,
+                   DESTINATION__DUCKDB__CREDENTIALS=str(tmp_path / "cli.duckdb"))
 
 
 def test_help_reads_like_the_docs(tmp_path: Path) -> None:

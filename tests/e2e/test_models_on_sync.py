@@ -12,7 +12,7 @@ from pipelines.reporting.models import build_models
 from pipelines.reporting.report import build_report
 
 from ..conftest import Syncer
-from .test_cli import cli
+from ..support.cli import cli, cli_env
 
 REPORTING = "cloudflare_email_security_reporting"
 STATUSES = ("PENDING", "DISCOVERING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED",
@@ -74,14 +74,7 @@ def test_report_shows_every_job_and_the_top_reasons(syncer: Syncer) -> None:
                                    pytest.param(["--no-models"], id="no-models")])
 def test_run_builds_models_unless_told_not_to(extra: list, tmp_path: Path,
                                               simulator: Simulator) -> None:
-    env = {
-        "CLOUDFLARE_API_BASE_URL": simulator.base_url,
-        "CLOUDFLARE_ACCOUNT_ID": simulator.world.account_id,
-        "CLOUDFLARE_API_TOKEN": "sim-token",
-        "DESTINATION__DUCKDB__CREDENTIALS": str(tmp_path / "w.duckdb"),
-        "DLT_DATA_DIR": str(tmp_path / "dlt"),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
+    env = cli_env(simulator, tmp_path)
     result = cli("run", *extra, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     built = "models: 9 built in dataset cloudflare_email_security_reporting; assertions: 12" \

@@ -1,7 +1,6 @@
 """Postgres for real: a PostgreSQL server on 127.0.0.1, the sync, the models and the
 assertions, with the same numbers as on DuckDB for the same data."""
 
-import os
 import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
@@ -17,7 +16,7 @@ from pipelines.reporting.models import build_models, load_models, reporting_data
 from ..sql.conftest import job, message
 from ..sql.test_failure_reasons import GROUPS
 from ..support.postgres_server import running_postgres
-from .test_cli import cli
+from ..support.cli import cli, cli_env
 
 MARTS = [m.name for m in load_models()]
 
@@ -104,14 +103,7 @@ def read_postgres_stg(pipeline: dlt.Pipeline) -> List[tuple]:
 
 def test_the_command_line_syncs_into_postgres(postgres_url: str, tmp_path: Path,
                                              simulator: Simulator) -> None:
-    env = {
-        "CLOUDFLARE_API_BASE_URL": simulator.base_url,
-        "CLOUDFLARE_ACCOUNT_ID": simulator.world.account_id,
-        "CLOUDFLARE_API_TOKEN": DEFAULT_TOKEN,
-        "DESTINATION__POSTGRES__CREDENTIALS": postgres_url,
-        "DLT_DATA_DIR": str(tmp_path / "dlt"),
-        "PYTHONPATH": os.environ.get("PYTHONPATH", str(Path(__file__).resolve().parents[2])),
-    }
+    env = cli_env(simulator, tmp_path, DESTINATION__POSTGRES__CREDENTIALS=postgres_url)
     dataset = f"cf_{uuid.uuid4().hex[:8]}"
     run = cli("run", "--destination", "postgres", "--dataset", dataset, env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -10,13 +10,12 @@ from typing import Any, Dict, Iterator
 
 import pytest
 
-from pipelines.cf_simulator import DEFAULT_TOKEN, Simulator, World
+from pipelines.cf_simulator import Simulator, World
 from pipelines.run_lock import RunLock
 
 from ..conftest import Syncer
-from .test_cli import cli
+from ..support.cli import ROOT, cli, cli_env
 
-ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("crash_runner.py")
 
 
@@ -27,17 +26,7 @@ def sim() -> Iterator[Simulator]:
 
 
 def environment(sim: Simulator, tmp_path: Path, **extra: str) -> Dict[str, str]:
-    return {
-        "CLOUDFLARE_API_BASE_URL": sim.base_url,
-        "CLOUDFLARE_ACCOUNT_ID": sim.world.account_id,
-        "CLOUDFLARE_API_TOKEN": DEFAULT_TOKEN,
-        "DESTINATION__DUCKDB__CREDENTIALS": str(tmp_path / "w.duckdb"),
-        "DLT_DATA_DIR": str(tmp_path / "dlt"),
-        "PYTHONPATH": str(ROOT),
-        "SOURCES__CLOUDFLARE_EMAIL_SECURITY__PER_PAGE": "7",
-        "SOURCES__CLOUDFLARE_EMAIL_SECURITY__BACKOFF_FACTOR": "0",
-        **extra,
-    }
+    return cli_env(sim, tmp_path, SOURCES__CLOUDFLARE_EMAIL_SECURITY__PER_PAGE="7", **extra)
 
 
 def warehouse(tmp_path: Path, sql: str) -> list:
@@ -157,7 +146,8 @@ def test_a_long_block_stops_the_run_cleanly_and_the_next_run_completes(
     monkeypatch.setattr(sim.faults, "pick", block_sixth_request)
     stopped = syncer.run(per_page=7, max_retry_delay=5, workers=workers)
     assert stopped.exit_code == 3
-    assert any("Rate limited by Cloudflare for 600s" in e for e in stopped.stats.job_errors.values())
+    errors = stopped.stats.job_errors.values()
+    assert any("Rate limited by Cloudflare for 600s" in e for e in errors)
     # nothing is sent after the block; with several workers, requests already on the wire finish
     assert 6 <= calls["n"] <= 6 + workers - 1
     partial = syncer.messages()

@@ -18,7 +18,8 @@ GROUPS: Dict[str, List[str]] = {
         "Message <20261101.1234@example.org> not found in mailbox",
     ],
     "Graph API error": [
-        "Graph API error 503: Service Unavailable (request-id: 4f6c2b1e-8d3a-4c5b-9e7f-0a1b2c3d4e5f)",
+        "Graph API error 503: Service Unavailable"
+        " (request-id: 4f6c2b1e-8d3a-4c5b-9e7f-0a1b2c3d4e5f)",
         "Graph API error 500: Internal Server Error",
         "Graph API error 429",
     ],

@@ -184,7 +184,8 @@ def test_odd_items_are_loaded_or_set_aside_by_rule(tmp_path: Path) -> None:
     assert result.stats.rows == len(items) - 1
     got = {r[0]: r[1:] for r in rows(
         tmp_path,
-        "select message_id, status, retry_count, cast(created_at as varchar), length(status_message),"
+        "select message_id, status, retry_count, cast(created_at as varchar),"
+        " length(status_message),"
         " status_message, message->>'$.subject', new_field__depth, another"
         " from cloudflare_email_security.bulk_job_messages")}
     assert len(got) == len(items) - 1
