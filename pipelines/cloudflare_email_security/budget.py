@@ -27,6 +27,11 @@ class RequestBudget:
             raise ValueError("request budget needs max_requests >= 1 and window_seconds > 0")
         self.max_requests = max_requests
         self.window_seconds = window_seconds
+        # Cloudflare counts requests when they arrive, we when they leave: a request delayed on
+        # the way (a new connection, a slow network) would otherwise fall into the next window
+        # at Cloudflare's end. Measured with the simulator: 63 arrivals in a 10 s window for a
+        # budget of 60 without the margin.
+        self.margin_seconds = max(0.25, window_seconds * 0.01)
         self._clock = clock
         self._sleep = sleep
         self._sent: Deque[float] = deque()
@@ -45,12 +50,13 @@ class RequestBudget:
                 raise RateLimitedError(self._blocked, 429)
             with self._lock:
                 now = self._clock()
-                while self._sent and now - self._sent[0] >= self.window_seconds:
+                span = self.window_seconds + self.margin_seconds
+                while self._sent and now - self._sent[0] >= span:
                     self._sent.popleft()
                 if len(self._sent) < self.max_requests:
                     self._sent.append(now)
                     return
-                wait = self.window_seconds - (now - self._sent[0])
+                wait = span - (now - self._sent[0])
             logger.info(
                 f"Request budget of {self.max_requests} per {self.window_seconds:g}s spent;"
                 f" waiting {wait:.1f}s"

@@ -170,7 +170,10 @@ def _reasons(data: Dict[str, Any]) -> str:
     per_job: Dict[str, List[Tuple[Any, ...]]] = defaultdict(list)
     for job_id, status, reason, count, share in data["job_reasons"]:
         per_job[job_id].append((status, reason, count, share))
-    options = "".join(f'<option value="{escape(j["job_id"])}">{escape(j["job_id"][:8])}'
+    # open on the job with the most failures: the one a reader most likely came for
+    worst = max(data["jobs"], key=lambda j: int(j["count_failed"] or 0), default=None)
+    options = "".join(f'<option value="{escape(j["job_id"])}"'
+                      f'{" selected" if j is worst else ""}>{escape(j["job_id"][:8])}'
                       f' {escape(j["job_status"] or "")} ({j["count_messages"]})</option>'
                       for j in data["jobs"])
     panels = "".join(
@@ -189,7 +192,7 @@ def _activity(data: Dict[str, Any]) -> str:
              "processed": [(d, float(p)) for d, _, p in data["daily"]]}
     progress: Dict[str, List[Tuple[str, float]]] = defaultdict(list)
     for job_id, observed, rate in data["progress"]:
-        progress[job_id[:8]].append((observed[:16], float(rate or 0)))
+        progress[job_id[:8]].append((observed[:19], float(rate or 0)))
     progress_html = (svg.lines(dict(progress), "Share processed of jobs in progress", y_max=1.0)
                      if progress else "<p>No job in progress.</p>")
     return ('<section id="activity"><h2>Daily activity</h2>'

@@ -65,6 +65,7 @@ def lines(series: Dict[str, List[Tuple[str, float]]], label: str, width: int = 7
     xs = sorted({x for points in series.values() for x, _ in points})
     top = y_max or max((v for points in series.values() for _, v in points), default=0) or 1
     left, bottom, right, legend = 48, 28, 12, 18 * len(series)
+    height += legend + 12  # the legend gets its own room below the axis labels
     plot_w, plot_h = width - left - right, height - bottom - 10 - legend
     parts = [f'<svg class="chart" role="img" aria-label="{escape(label)}" width="{width}"'
              f' height="{height}" viewBox="0 0 {width} {height}">',
@@ -74,9 +75,10 @@ def lines(series: Dict[str, List[Tuple[str, float]]], label: str, width: int = 7
              f'<text x="{left - 6}" y="16" text-anchor="end">{_short(top)}</text>',
              f'<text x="{left - 6}" y="{10 + plot_h}" text-anchor="end">0</text>']
     position = {x: left + (plot_w * i / max(len(xs) - 1, 1)) for i, x in enumerate(xs)}
-    for x in (xs[0], xs[-1]) if xs else ():
+    for x, anchor in ((xs[0], "start"), (xs[-1], "end")) if len(xs) > 1 else (
+            ((xs[0], "start"),) if xs else ()):
         parts.append(f'<text x="{position[x]:.1f}" y="{10 + plot_h + 18}"'
-                     f' text-anchor="middle">{escape(x)}</text>')
+                     f' text-anchor="{anchor}">{escape(x)}</text>')
     for i, (name, points) in enumerate(series.items()):
         stroke = LINE_COLOURS[i % len(LINE_COLOURS)]
         coords = " ".join(f"{position[x]:.1f},{10 + plot_h - plot_h * v / top:.1f}"
@@ -87,7 +89,7 @@ def lines(series: Dict[str, List[Tuple[str, float]]], label: str, width: int = 7
             parts.append(f'<circle cx="{position[x]:.1f}" cy="{10 + plot_h - plot_h * v / top:.1f}"'
                          f' r="3" fill="{stroke}"><title>{escape(name)} {escape(x)}: {v:g}'
                          '</title></circle>')
-        y = height - legend + 18 * i
+        y = height - legend + 18 * i + 8
         parts.append(f'<rect x="{left}" y="{y - 9}" width="14" height="4" fill="{stroke}"/>'
                      f'<text x="{left + 20}" y="{y - 4}">{escape(name)}</text>')
     parts.append("</svg>")
