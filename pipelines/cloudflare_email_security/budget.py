@@ -51,12 +51,14 @@ class RequestBudget:
             with self._lock:
                 now = self._clock()
                 span = self.window_seconds + self.margin_seconds
-                while self._sent and now - self._sent[0] >= span:
+                # a slot whose time is up within rounding error is free: otherwise the wait
+                # below rounds to nothing and the loop never ends
+                while self._sent and self._sent[0] + span <= now + 1e-6:
                     self._sent.popleft()
                 if len(self._sent) < self.max_requests:
                     self._sent.append(now)
                     return
-                wait = span - (now - self._sent[0])
+                wait = max(self._sent[0] + span - now, 0.001)
             logger.info(
                 f"Request budget of {self.max_requests} per {self.window_seconds:g}s spent;"
                 f" waiting {wait:.1f}s"
