@@ -1,5 +1,6 @@
 """Runs the Cloudflare Email Security source into a dlt destination and reports on the run."""
 
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from dlt.common.destination.exceptions import UnknownDestinationModule
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.cloudflare_email_security import SyncStats, cloudflare_email_security
+from pipelines.cloudflare_email_security.arrow_pages import quiet_json_column_notice
 from pipelines.cloudflare_email_security.errors import CloudflareSyncError, ConfigurationError
 
 PIPELINE_NAME = "cf_bulk_sync"
@@ -47,6 +49,7 @@ def make_pipeline(
     # Message pages arrive as Arrow tables (see arrow_pages), which carry their own `_dlt_id`;
     # dlt adds the load id to those only when told, and tables created from dict rows need it.
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    quiet_json_column_notice(logging.getLogger("dlt"))
     try:
         return dlt.pipeline(
             pipeline_name=pipeline_name,

@@ -89,3 +89,21 @@ def test_the_fast_path_is_taken_for_documented_pages(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr("pipelines.cloudflare_email_security.to_arrow", spy)
     load(tmp_path, "spy", [message(f"m{i}") for i in range(7)])
     assert calls == [True, True, True]
+
+
+def test_only_the_json_column_notice_is_silenced() -> None:
+    import logging
+
+    from pipelines.cloudflare_email_security.arrow_pages import JsonColumnNotice
+
+    notice = JsonColumnNotice()
+
+    def record(text: str) -> logging.LogRecord:
+        return logging.LogRecord("dlt", logging.WARNING, __file__, 1, text, None, None)
+
+    assert not notice.filter(record(
+        "In resource: bulk_job_messages, when merging arrow schema with dlt schema, several"
+        " column hints were different."))
+    assert notice.filter(record("In resource: bulk_jobs, when merging arrow schema with dlt"
+                                " schema, several column hints were different."))
+    assert notice.filter(record("GET /x failed (HTTP 503); retry 1 of 4 in 1.0s"))
