@@ -98,8 +98,10 @@ def record_run(
         return None
     try:
         pipeline.run(
+            # merged on run_id: a load job run again after a crash must not count a run twice
             dlt.resource(
-                [record], name=RUNS_TABLE, write_disposition="append", columns=COLUMNS
+                [record], name=RUNS_TABLE, write_disposition="merge", primary_key="run_id",
+                columns=COLUMNS,
             )
         )
     except Exception as e:  # noqa: BLE001 - the record is best effort by design

@@ -66,8 +66,8 @@ def cloudflare_email_security(
 
     Loads `bulk_jobs` (merge on `job_id`), `bulk_job_messages` (merge on `job_id`,
     `message_id`), `bulk_job_deletions` (merge on `job_id`: jobs that vanished at Cloudflare),
-    `bulk_job_snapshots` (append: jobs in progress, once per run) and
-    `bulk_job_messages_rejected` (append: items without a key). Jobs whose messages were
+    `bulk_job_snapshots` (merge on `job_id`, `observed_at`: jobs in progress, once per run)
+    and `bulk_job_messages_rejected` (merge on `rejected_id`: items without a key). Jobs whose messages were
     fully synced once they were settled are skipped on later runs unless `full_refresh`.
 
     Args:
@@ -188,8 +188,9 @@ def bulk_job_deletions(catalog: JobCatalog) -> Iterator[Any]:
 
 @dlt.resource(
     name=settings.MESSAGES_TABLE,
-    # the client never yields a message twice in one run, so the load may skip its dedup step
-    write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
+    # Not declared "deduplicated", although the client never yields a message twice: after a
+    # crash dlt may run a load job again, and only the merge's own dedup step absorbs that.
+    write_disposition="merge",
     primary_key=("job_id", "message_id"),
     columns=settings.MESSAGE_COLUMNS,
 )
@@ -274,7 +275,11 @@ def bulk_job_messages(
 
 
 @dlt.resource(
-    name=settings.SNAPSHOTS_TABLE, write_disposition="append", columns=settings.SNAPSHOT_COLUMNS
+    name=settings.SNAPSHOTS_TABLE,
+    # merged on its natural key, not appended: after a crash dlt may run a load job again
+    write_disposition="merge",
+    primary_key=("job_id", "observed_at"),
+    columns=settings.SNAPSHOT_COLUMNS,
 )
 def bulk_job_snapshots(catalog: JobCatalog) -> Iterator[Any]:
     """One row per job in progress per run, with its status and counters as observed, and a
@@ -317,8 +322,9 @@ def _rejected(rows: List[Dict[str, Any]]) -> Any:
         rows,
         dlt.mark.make_hints(
             table_name=settings.REJECTED_TABLE,
-            write_disposition="append",
-            primary_key=[],
+            # merged, not appended, so a load job run again after a crash adds nothing
+            write_disposition="merge",
+            primary_key="rejected_id",
             columns={"item": {"data_type": "json"}},
         ),
         # A variant: without it the hints would become the resource's own for later rows.

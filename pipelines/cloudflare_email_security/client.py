@@ -184,8 +184,7 @@ class CloudflareClient:
 
         A rejected or expired cursor restarts the listing from the first page once. A message
         is yielded once per listing even if the API repeats it (on another page, or after a
-        restart): the staging data is free of duplicates by construction, which lets the load
-        skip its own deduplication.
+        restart), so the rows of one run never disagree about a message.
         """
         params: Dict[str, Any] = {"per_page": self.per_page}
         if status:

@@ -1,5 +1,7 @@
 """Plain functions of the source: input validation, row shaping and the incremental rules."""
 
+import hashlib
+import json
 import math
 import re
 import uuid
@@ -137,8 +139,11 @@ def shape_messages(
         if pseudonymizer is not None and isinstance(item, dict):
             pseudonymizer.apply(item)
         if not isinstance(item, dict) or not item.get("message_id"):
+            raw = json.dumps(item, sort_keys=True, default=str)
             rejected.append(
                 {
+                    # the same item seen again (a later run, a repeated load) is one row
+                    "rejected_id": hashlib.sha256(f"{job_id}\n{raw}".encode()).hexdigest(),
                     "account_id": account_id,
                     "job_id": job_id,
                     "reason": "item without message_id",

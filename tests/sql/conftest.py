@@ -57,7 +57,8 @@ class Warehouse:
             settings.DELETIONS_TABLE: dict(columns=settings.DELETION_COLUMNS,
                                            primary_key="job_id", write_disposition="merge"),
             settings.SNAPSHOTS_TABLE: dict(columns=settings.SNAPSHOT_COLUMNS,
-                                           write_disposition="append"),
+                                           primary_key=("job_id", "observed_at"),
+                                           write_disposition="merge"),
         }[table]
         resource = dlt.resource(list(rows), name=table, **hints)
         self.pipeline.run(resource).raise_on_failed_jobs()
