@@ -67,8 +67,9 @@ def cloudflare_email_security(
     Loads `bulk_jobs` (merge on `job_id`), `bulk_job_messages` (merge on `job_id`,
     `message_id`), `bulk_job_deletions` (merge on `job_id`: jobs that vanished at Cloudflare),
     `bulk_job_snapshots` (merge on `job_id`, `observed_at`: jobs in progress, once per run)
-    and `bulk_job_messages_rejected` (merge on `rejected_id`: items without a key). Jobs whose messages were
-    fully synced once they were settled are skipped on later runs unless `full_refresh`.
+    and `bulk_job_messages_rejected` (merge on `rejected_id`: items without a key). Jobs whose
+    messages were fully synced once they were settled are skipped on later runs unless
+    `full_refresh`.
 
     Args:
         account_id: One id, a comma-separated list or a list; falls back to CLOUDFLARE_ACCOUNT_ID.
