@@ -14,7 +14,7 @@ import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from . import svg
-from .models import ModelError, reporting_dataset
+from .models import no_models_yet, qualified, reporting_dataset
 
 STATUSES = ("COMPLETED", "FAILED", "SKIPPED", "CANCELLED", "PENDING", "DISCOVERING",
             "PROCESSING", "OTHER")
@@ -33,8 +33,7 @@ def read_marts(pipeline: dlt.Pipeline, top: int = 10) -> Dict[str, Any]:
             return [tuple(r) for r in client.execute_sql(sql) or []]
 
         def table(name: str, dataset: Optional[str] = None) -> str:
-            return ".".join(client.make_qualified_table_name_path(
-                name, dataset_name=dataset or reporting))
+            return qualified(client, name, dataset or reporting)
 
         try:
             jobs = [dict(zip(JOB_COLUMNS, r)) for r in rows(
@@ -59,8 +58,7 @@ def read_marts(pipeline: dlt.Pipeline, top: int = 10) -> Dict[str, Any]:
                 f" from {table('job_progress')} as p join {table('job_status_counts')} as c"
                 " on c.job_id = p.job_id where not c.is_terminal order by 1, 2")
         except DatabaseUndefinedRelation:
-            raise ModelError(f"No models in {reporting} yet: run `cf-bulk-sync run` or"
-                             " `cf-bulk-sync models` first") from None
+            raise no_models_yet(pipeline) from None
         try:
             last_run = rows(
                 "select status, cast(finished_at as varchar), duration_seconds, rows_loaded,"

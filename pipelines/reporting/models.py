@@ -73,6 +73,18 @@ def reporting_dataset(pipeline: dlt.Pipeline) -> str:
     return pipeline.dataset_name + REPORTING_SUFFIX
 
 
+def qualified(client: Any, name: str, dataset: Optional[str] = None) -> str:
+    """A table's name as the destination writes it: in `dataset`, or the raw dataset."""
+    return ".".join(client.make_qualified_table_name_path(name, dataset_name=dataset))
+
+
+def no_models_yet(pipeline: dlt.Pipeline) -> ModelError:
+    return ModelError(
+        f"No models in {reporting_dataset(pipeline)} yet: run `cf-bulk-sync run` or"
+        " `cf-bulk-sync models` first"
+    )
+
+
 def load_models(sql_dir: Path = SQL_DIR) -> List[Model]:
     """Every model file, in an order where each model comes after the models it reads."""
     parsed: Dict[str, Model] = {}

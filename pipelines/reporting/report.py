@@ -5,7 +5,7 @@ from typing import Any, List, Optional, Sequence
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from .models import ModelError, reporting_dataset
+from .models import no_models_yet, qualified, reporting_dataset
 
 JOB_COLUMNS = (
     ("job", "job_id"),
@@ -48,10 +48,7 @@ def build_report(
     try:
         return _build_report(pipeline, job_ids, top)
     except DatabaseUndefinedRelation:
-        raise ModelError(
-            f"No models in {reporting_dataset(pipeline)} yet: run `cf-bulk-sync run` or"
-            " `cf-bulk-sync models` first"
-        ) from None
+        raise no_models_yet(pipeline) from None
 
 
 def _build_report(pipeline: dlt.Pipeline, job_ids: Optional[List[str]], top: int) -> str:
@@ -59,7 +56,7 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: Optional[List[str]], top: int
     with pipeline.sql_client() as client:
 
         def table(name: str) -> str:
-            return ".".join(client.make_qualified_table_name_path(name, dataset_name=dataset))
+            return qualified(client, name, dataset)
 
         job_filter = ""
         params: List[Any] = []
