@@ -13,6 +13,8 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from pipelines.cloudflare_email_security import SyncStats, cloudflare_email_security
 from pipelines.cloudflare_email_security.arrow_pages import quiet_json_column_notice
 from pipelines.cloudflare_email_security.errors import CloudflareSyncError, ConfigurationError
+from pipelines.cloudflare_email_security.settings import MESSAGES_TABLE
+from pipelines.first_load import can_append_to, remove_repeated_rows
 
 PIPELINE_NAME = "cf_bulk_sync"
 DATASET_NAME = "cloudflare_email_security"
@@ -27,6 +29,7 @@ class RunResult:
     dataset: str
     seconds: float = 0.0
     finished_pending: bool = False
+    appended_messages: bool = False
     error: Optional[str] = None
     load_ids: List[str] = field(default_factory=list)
 
@@ -81,10 +84,18 @@ def sync(
             # A package left by a crashed run goes in first. pipeline.run() would load it and
             # then return without extracting; finishing it here keeps this run a full sync.
             pipeline.normalize()
-            pipeline.load()
+            pending = pipeline.load()
             result.finished_pending = True
+            repeated = remove_repeated_rows(pipeline, MESSAGES_TABLE, pending.loads_ids)
+            if repeated:
+                stats.warn(f"removed {repeated} copies of message rows that the crashed run's"
+                           " load job had written twice")
         args: Dict[str, Any] = {k: v for k, v in source_args.items() if v not in (None, [], ())}
         source = cloudflare_email_security(stats=stats, full_refresh=full_refresh, **args)
+        if can_append_to(pipeline, MESSAGES_TABLE):
+            # see first_load: nothing to merge with, so skip the staging copy and its dedup
+            source.resources[MESSAGES_TABLE].apply_hints(write_disposition="append")
+            result.appended_messages = True
         info = pipeline.run(source)
         result.load_ids = list(info.loads_ids)
     except Exception as e:  # noqa: BLE001 - every failure becomes one clear line

@@ -212,8 +212,14 @@ def bulk_job_messages(
     stats = client.stats
     settled: Dict[str, List[str]] = dlt.current.resource_state().setdefault("settled_jobs", {})
     todo = []
+    seen = set()
     for account_id in catalog.account_ids:
         for job in catalog.jobs(account_id):
+            if job["job_id"] in seen:
+                # a listing that repeats a job: fetched once, so a run never holds a message
+                # twice (the first load of an empty table appends, see first_load)
+                continue
+            seen.add(job["job_id"])
             if not full_refresh and is_synced(settled.get(job["job_id"], ()), status):
                 stats.add("jobs_skipped")
             else:

@@ -2,6 +2,7 @@
 
 CRASH_AT: `extract:N` after the Nth message page; `normalize` as normalisation starts;
 `normalized` once files are normalised; `load` after the first table job is loaded;
+`committed:TABLE` once the job loading TABLE committed, before dlt notes that it ran;
 `complete` once every job is loaded but before the package is marked complete.
 """
 
@@ -59,6 +60,19 @@ def arm(point: str) -> None:
         from dlt.load.load import Load
 
         patch(Load, "w_run_job")
+    elif point.startswith("committed:"):
+        from dlt.common.destination.client import RunnableLoadJob
+
+        table = point.split(":", 1)[1]
+        release = RunnableLoadJob._release
+
+        def _release(job: Any, next_state: str) -> Any:
+            # the job's data is committed, dlt has not yet noted that it ran
+            if next_state == "completed" and job.job_file_info().table_name == table:
+                die()
+            return release(job, next_state)
+
+        RunnableLoadJob._release = _release  # type: ignore[method-assign]
     elif point == "complete":
         from dlt.load.load import Load
 

@@ -17,6 +17,7 @@ from ..sql.conftest import job, message
 from ..sql.test_failure_reasons import GROUPS
 from ..support.postgres_server import running_postgres
 from ..support.cli import cli, cli_env
+from .test_first_load import check_repair
 
 MARTS = [m.name for m in load_models()]
 
@@ -114,3 +115,27 @@ def test_the_command_line_syncs_into_postgres(postgres_url: str, tmp_path: Path,
     assert report.returncode == 0 and "Top failure reasons" in report.stdout
     for job_id in simulator.world.jobs:
         assert job_id[:8] in report.stdout
+
+
+def test_a_first_load_appends_and_repeated_rows_are_removed_on_postgres(
+        postgres_url: str, tmp_path: Path) -> None:
+    pipeline = postgres_pipeline(postgres_url, tmp_path, f"cf_{uuid.uuid4().hex[:8]}")
+    with Simulator(World(seed=7, jobs=6, messages=(0, 80))) as sim:
+        args: Dict[str, Any] = dict(account_id=sim.world.account_id, api_token=DEFAULT_TOKEN,
+                                    base_url=sim.base_url, per_page=50)
+        first = sync(pipeline, **args)
+        assert first.exit_code == 0 and first.appended_messages
+        check_repair(pipeline, first.load_ids[0])
+        sim.advance(steps=2)
+        second = sync(pipeline, **args)
+        assert second.exit_code == 0 and not second.appended_messages
+        kept = [row for row in read_postgres_keys(pipeline) if row[0][0] in sim.world.jobs]
+        assert kept == sorted(sim.world.truth_messages().items())
+
+
+def read_postgres_keys(pipeline: dlt.Pipeline) -> List[Any]:
+    with pipeline.sql_client() as client:
+        name = client.make_qualified_table_name("bulk_job_messages")
+        rows = client.execute_sql(f"select job_id, message_id, status from {name}")
+    assert len(rows) == len({(r[0], r[1]) for r in rows}), "duplicate rows"
+    return sorted(((r[0], r[1]), r[2]) for r in rows)

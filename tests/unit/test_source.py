@@ -200,3 +200,28 @@ def test_odd_items_are_loaded_or_set_aside_by_rule(tmp_path: Path) -> None:
     assert got["unicode"][4] == "Boîte aux lettres introuvable 📫 ñ"
     assert got["nested"][5] == "Invoice"
     assert got["extra"][6:] == (1, "value")
+
+
+def test_a_job_listed_twice_is_fetched_and_loaded_once(api: FakeAPI, tmp_path: Path) -> None:
+    api.jobs = api.jobs + [api.jobs[0]]  # j-done again on a later page
+    result = run(tmp_path)
+    assert result.exit_code == 0 and result.appended_messages
+    assert len([q for q in api.queries if q["path"] == "/j-done/messages"]) == 2  # its 2 pages
+    assert rows(tmp_path, "select count(*), count(distinct (job_id, message_id)) from"
+                          " cloudflare_email_security.bulk_job_messages") == [(5, 5)]
+
+
+def test_an_empty_table_is_appended_to_and_a_filled_one_merged(api: FakeAPI,
+                                                               tmp_path: Path) -> None:
+    first = run(tmp_path)
+    staged = ("select count(*) from information_schema.tables where table_schema ="
+              " 'cloudflare_email_security_staging' and table_name = 'bulk_job_messages'")
+    assert first.appended_messages and rows(tmp_path, staged) == [(0,)]
+    api.messages["j-busy"][0]["status"] = "COMPLETED"
+    second = run(tmp_path)
+    assert not second.appended_messages and rows(tmp_path, staged) == [(1,)]
+    assert sorted(rows(tmp_path, "select job_id, message_id, status from"
+                                 " cloudflare_email_security.bulk_job_messages")) == [
+        ("j-busy", "m1", "COMPLETED"), ("j-busy", "m9", "COMPLETED"),
+        ("j-done", "m1", "COMPLETED"), ("j-done", "m2", "FAILED"),
+        ("j-done", "m3", "SKIPPED")]
