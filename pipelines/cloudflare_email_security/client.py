@@ -18,6 +18,7 @@ from tenacity import RetryCallState
 from . import settings
 from .budget import RequestBudget
 from .envelope import MalformedResponse, envelope_hook
+from .fetcher import record_wait
 from .errors import AccountError, CursorRejectedError, NotFoundError, TransientAPIError
 from .paginators import CloudflareCursorPaginator
 from .stats import SyncStats
@@ -127,7 +128,7 @@ class CloudflareClient:
             request_backoff_factor=backoff_factor,
             request_max_retry_delay=max_retry_delay,
         )
-        self._hooks = {"response": [envelope_hook(max_retry_delay, budget.block)]}
+        self._hooks = {"response": [record_wait, envelope_hook(max_retry_delay, budget.block)]}
         self._local = threading.local()
 
     @property

@@ -1,10 +1,19 @@
 import threading
 import time
-from typing import Iterator, List
+from typing import Callable, Iterator, List, Tuple
 
 import pytest
 
-from pipelines.cloudflare_email_security.fetcher import DONE, PAGE, fetch_concurrently
+from datetime import timedelta
+from types import SimpleNamespace
+
+from pipelines.cloudflare_email_security.fetcher import (
+    DONE,
+    PAGE,
+    Concurrency,
+    fetch_concurrently,
+    record_wait,
+)
 
 
 def pages_of(job: int) -> Iterator[str]:
@@ -35,21 +44,87 @@ def test_errors_are_handed_over_not_raised_in_threads() -> None:
     assert errors == {1: "job 1 broke", 2: "job 2 broke"}
 
 
-def test_several_jobs_really_run_at_once() -> None:
-    running, peak = [0], [0]
+def waiting(seconds: float) -> None:
+    """A request that waits `seconds` for its response, as the client's hook reports it."""
+    time.sleep(seconds)
+    record_wait(SimpleNamespace(elapsed=timedelta(seconds=seconds)))
+
+
+def peak_running(work: Callable[[], None], jobs: int, workers: int) -> Tuple[int, int]:
+    """The most steps running at once: overall, and among steps started after `workers`
+    steps had finished (once the limit has measurements to go by)."""
+    running, finished, peak, late_peak = [0], [0], [0], [0]
     lock = threading.Lock()
 
-    def slow(job: int) -> Iterator[int]:
-        with lock:
-            running[0] += 1
-            peak[0] = max(peak[0], running[0])
-        time.sleep(0.05)
-        with lock:
-            running[0] -= 1
-        yield job
+    def job(number: int) -> Iterator[int]:
+        for page in range(3):
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+                late = finished[0] >= workers
+            work()
+            with lock:
+                if late:
+                    late_peak[0] = max(late_peak[0], running[0])
+                running[0] -= 1
+                finished[0] += 1
+            yield page
 
-    list(fetch_concurrently(range(8), slow, 4))
-    assert peak[0] == 4
+    list(fetch_concurrently(range(jobs), job, workers))
+    return peak[0], late_peak[0]
+
+
+def test_several_jobs_really_run_at_once_while_they_wait() -> None:
+    assert peak_running(lambda: waiting(0.03), jobs=8, workers=4) == (4, 4)
+
+
+def test_busy_workers_take_turns_instead_of_crowding() -> None:
+    def busy() -> None:
+        waiting(0.0001)
+        end = time.perf_counter() + 0.01
+        while time.perf_counter() < end:
+            pass
+
+    # once measured, one at a time is enough (the first steps may overlap: nothing measured)
+    assert peak_running(busy, jobs=12, workers=4)[1] == 1
+
+
+def test_the_limit_follows_the_share_of_time_spent_waiting() -> None:
+    limit = Concurrency(6)
+    assert limit.limit == 6
+    stop = threading.Event()
+    for _ in range(3):  # 1 ms waiting in every 10 ms: threads would only crowd
+        assert limit.enter(stop)
+        limit.leave(wall=0.010, wait=0.001)
+    assert limit.limit == 1
+    for _ in range(12):  # 100 ms waiting for 5 ms of work: as many as allowed
+        assert limit.enter(stop)
+        limit.leave(wall=0.105, wait=0.100)
+    assert limit.limit == 6
+    for _ in range(12):  # as long waiting as working: two at once hide it
+        assert limit.enter(stop)
+        limit.leave(wall=0.020, wait=0.010)
+    assert limit.limit == 2
+
+
+def test_waits_are_counted_per_thread() -> None:
+    from pipelines.cloudflare_email_security import fetcher
+
+    before = fetcher._waited()
+    other = threading.Thread(target=lambda: record_wait(
+        SimpleNamespace(elapsed=timedelta(seconds=5))))
+    other.start()
+    other.join()
+    record_wait(SimpleNamespace(elapsed=timedelta(seconds=0.25)))
+    assert fetcher._waited() - before == 0.25
+
+
+def test_a_full_limit_gives_way_to_stop() -> None:
+    limit = Concurrency(1)
+    stop = threading.Event()
+    assert limit.enter(stop)
+    stop.set()
+    assert not limit.enter(stop)  # returns instead of waiting forever for the held slot
 
 
 def test_leaving_early_stops_the_workers() -> None:
