@@ -14,6 +14,7 @@ from pipelines.cloudflare_email_security import SyncStats, cloudflare_email_secu
 from pipelines.cloudflare_email_security.arrow_pages import quiet_json_column_notice
 from pipelines.cloudflare_email_security.errors import CloudflareSyncError, ConfigurationError
 from pipelines.cloudflare_email_security.settings import MESSAGES_TABLE
+from pipelines.dlt_defaults import install as install_defaults
 from pipelines.first_load import can_append_to, remove_repeated_rows
 
 PIPELINE_NAME = "cf_bulk_sync"
@@ -53,6 +54,7 @@ def make_pipeline(
     # dlt adds the load id to those only when told, and tables created from dict rows need it.
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
     quiet_json_column_notice(logging.getLogger("dlt"))
+    install_defaults()
     try:
         return dlt.pipeline(
             pipeline_name=pipeline_name,

@@ -1,0 +1,41 @@
+"""The project's own defaults for dlt settings: consulted after every configuration a user can
+give (environment, `.dlt/*.toml`, secret stores), so any of those wins.
+
+DuckDB may by default cache up to 80% of the machine's memory, so a run's memory grew with the
+data it loaded (558 MiB at 1M messages against 371 MiB at 200k). Capped, DuckDB spills what it
+needs to a temporary folder beside the database and memory stays flat (see the README's
+Performance section for the measurements). Setting
+`destination.duckdb.credentials.global_config` yourself replaces the whole default.
+"""
+
+import copy
+
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.providers import DictionaryProvider
+from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
+
+DUCKDB_MEMORY_LIMIT = "256MB"
+DEFAULTS = {
+    "destination": {
+        "duckdb": {"credentials": {"global_config": {"memory_limit": DUCKDB_MEMORY_LIMIT}}}
+    }
+}
+
+
+class ProjectDefaults(DictionaryProvider):
+    NAME = "cf-bulk-sync defaults"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._config_doc = copy.deepcopy(DEFAULTS)
+
+    @property
+    def name(self) -> str:
+        return self.NAME
+
+
+def install() -> None:
+    """Adds the defaults after dlt's own providers (again after dlt reloaded them)."""
+    providers = Container()[PluggableRunContext].providers
+    if ProjectDefaults.NAME not in providers:
+        providers[ProjectDefaults.NAME] = ProjectDefaults()

@@ -1,0 +1,25 @@
+from pathlib import Path
+
+import dlt
+import pytest
+
+from pipelines.cloudflare_email_security_pipeline import make_pipeline
+
+
+def duckdb_memory_limit(tmp_path: Path) -> str:
+    pipeline = make_pipeline(dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
+                             pipelines_dir=str(tmp_path / "dlt"))
+    pipeline.run([{"id": 1}], table_name="probe")
+    with pipeline.sql_client() as client:
+        return str(client.execute_sql("select current_setting('memory_limit')")[0][0])
+
+
+def test_duckdb_is_capped_by_default(tmp_path: Path) -> None:
+    assert duckdb_memory_limit(tmp_path) == "244.1 MiB"  # DuckDB's reading of 256MB
+
+
+def test_a_users_setting_wins_over_the_default(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG",
+                       '{"memory_limit": "1GB"}')
+    assert duckdb_memory_limit(tmp_path) == "953.6 MiB"
