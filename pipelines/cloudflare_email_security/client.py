@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 import requests
 from dlt.common import logger
+from dlt.common.jsonpath import compile_path
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.requests.retry import DEFAULT_RETRY_EXCEPTIONS, _make_retry
 from dlt.sources.helpers.requests.session import Session
@@ -22,6 +23,9 @@ from .fetcher import record_wait
 from .errors import AccountError, CursorRejectedError, NotFoundError, TransientAPIError
 from .paginators import CloudflareCursorPaginator
 from .stats import SyncStats
+
+# compiled once: dlt compiles a path given as text on every page, with a new parser each time
+RESULT = compile_path("result")
 
 class CloudflareAuth(AuthBase):
     """Bearer token, or the legacy e-mail + global key pair. Its repr never shows a secret."""
@@ -140,7 +144,7 @@ class CloudflareClient:
                 base_url=self.base_url,
                 auth=self._auth,
                 session=self._http.session,
-                data_selector="result",
+                data_selector=RESULT,
             )
         return rest
 
@@ -219,7 +223,7 @@ class CloudflareClient:
             path,
             params=dict(params),
             paginator=paginator,
-            data_selector="result",
+            data_selector=RESULT,
             hooks=self._hooks,
         )
         while True:

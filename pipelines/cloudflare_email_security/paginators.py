@@ -2,10 +2,13 @@
 
 from typing import Any, List, Optional, Set
 
+from dlt.common.jsonpath import compile_path
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from requests import Response
 
 from .errors import RunawayPaginationError
+
+NEXT_CURSOR = compile_path("result_info.next")  # once, not per listing
 
 
 class CloudflareCursorPaginator(JSONResponseCursorPaginator):
@@ -16,7 +19,7 @@ class CloudflareCursorPaginator(JSONResponseCursorPaginator):
     """
 
     def __init__(self, what: str, max_pages: Optional[int] = None) -> None:
-        super().__init__(cursor_path="result_info.next", cursor_param="cursor")
+        super().__init__(cursor_path=NEXT_CURSOR, cursor_param="cursor")
         self.what = what
         self.max_pages = max_pages
         self.pages = 0
