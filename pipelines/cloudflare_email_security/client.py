@@ -18,6 +18,7 @@ from tenacity import RetryCallState
 
 from . import settings
 from .budget import RequestBudget
+from .arrow_pages import drop_repeated, is_arrow_page, read_message_page
 from .envelope import MalformedResponse, envelope_hook
 from .fetcher import record_wait
 from .errors import AccountError, CursorRejectedError, NotFoundError, TransientAPIError
@@ -133,6 +134,9 @@ class CloudflareClient:
             request_max_retry_delay=max_retry_delay,
         )
         self._hooks = {"response": [record_wait, envelope_hook(max_retry_delay, budget.block)]}
+        self._message_hooks = {"response": [
+            record_wait, envelope_hook(max_retry_delay, budget.block, read_message_page)
+        ]}
         self._local = threading.local()
 
     @property
@@ -185,7 +189,8 @@ class CloudflareClient:
         status: Optional[str] = None,
         max_pages: Optional[int] = None,
     ) -> Iterator[List[Dict[str, Any]]]:
-        """Yields one job's messages page by page, following `result_info.next`.
+        """Yields one job's messages page by page, following `result_info.next`: a page is a
+        list of item dicts, or a list holding one Arrow table (see `arrow_pages.is_arrow_page`).
 
         A rejected or expired cursor restarts the listing from the first page once. A message
         is yielded once per listing even if the API repeats it (on another page, or after a
@@ -200,7 +205,11 @@ class CloudflareClient:
         while True:
             paginator = CloudflareCursorPaginator(f"messages of job {job_id}", max_pages)
             try:
-                for page in self._pages(path, params, paginator):
+                for page in self._pages(path, params, paginator, self._message_hooks):
+                    if is_arrow_page(page):
+                        items = drop_repeated(page[0], yielded)
+                        yield [items] if items.num_rows else []
+                        continue
                     fresh = []
                     for item in page:
                         key = item.get("message_id") if isinstance(item, dict) else None
@@ -217,14 +226,18 @@ class CloudflareClient:
                 logger.warning(f"messages of job {job_id}: {e}; restarting from the first page")
 
     def _pages(
-        self, path: str, params: Dict[str, Any], paginator: CloudflareCursorPaginator
-    ) -> Iterator[List[Dict[str, Any]]]:
+        self,
+        path: str,
+        params: Dict[str, Any],
+        paginator: CloudflareCursorPaginator,
+        hooks: Optional[Dict[str, Any]] = None,
+    ) -> Iterator[List[Any]]:
         pages = self._rest.paginate(
             path,
             params=dict(params),
             paginator=paginator,
             data_selector=RESULT,
-            hooks=self._hooks,
+            hooks=hooks or self._hooks,
         )
         while True:
             page = self._translate(lambda: next(pages, None), paginator.what)

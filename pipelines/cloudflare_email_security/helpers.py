@@ -10,6 +10,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import settings
 from .errors import ConfigurationError
+from .arrow_pages import count_statuses, is_arrow_page, stamp
 from .privacy import Pseudonymizer
 
 _ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -131,7 +132,14 @@ def shape_messages(
     pseudonymises addresses when asked to (rejected items too).
 
     Returns the good rows, the rejected ones (with the reason) and the good rows per status.
+    A page read into Arrow (all items keyed, see arrow_pages) stays one table; pseudonymising
+    needs its rows as dicts.
     """
+    if is_arrow_page(page):
+        if pseudonymizer is None:
+            items = stamp(page[0], account_id, job_id)
+            return [items], [], count_statuses(items)
+        page = page[0].to_pylist()
     good: List[Dict[str, Any]] = []
     rejected: List[Dict[str, Any]] = []
     statuses: Counter = Counter()

@@ -76,3 +76,12 @@ class FakeAPI:
 
     def count(self, suffix: str = "/messages") -> int:
         return sum(1 for q in self.queries if q["path"].endswith(suffix) and q["path"])
+
+
+def ids_of(page: List[Any]) -> List[Any]:
+    """The message ids of a page as the client yields it: dict items, or one Arrow table."""
+    from pipelines.cloudflare_email_security.arrow_pages import is_arrow_page
+
+    if is_arrow_page(page):
+        return page[0].column("message_id").to_pylist()
+    return [m.get("message_id") for m in page]

@@ -3,14 +3,23 @@ from typing import Any, List
 
 import dlt
 import duckdb
+import orjson
 import pytest
 import requests_mock
 
 from pipelines.cloudflare_email_security import arrow_pages
-from pipelines.cloudflare_email_security.arrow_pages import to_arrow
+from pipelines.cloudflare_email_security.arrow_pages import (
+    count_statuses,
+    drop_repeated,
+    finish,
+    is_arrow_page,
+    read_message_page,
+    stamp,
+    to_arrow,
+)
 from pipelines.cloudflare_email_security_pipeline import make_pipeline, sync
 
-from .fakes import ACCOUNT, BASE, FakeAPI, job, message
+from .fakes import ACCOUNT, BASE, FakeAPI, job, message, ok
 
 
 def stamped(*items: dict) -> List[dict]:
@@ -62,33 +71,82 @@ def load(tmp_path: Path, name: str, items: List[dict]) -> Any:
     return sorted((c[0], c[1], c[2]) for c in described), rows
 
 
-def test_both_paths_give_the_same_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_path_gives_the_same_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     items = [message(f"m{i}", "FAILED" if i % 2 else "COMPLETED",
                      status_message="Mailbox x@example.com not found" if i % 2 else None)
              for i in range(7)]  # retry_after and alert_id are null in every row
-    fast = load(tmp_path, "arrow", [dict(i) for i in items])
+    json_to_arrow = load(tmp_path, "json", [dict(i) for i in items])
+    monkeypatch.setattr("pipelines.cloudflare_email_security.client.read_message_page",
+                        lambda content: None)
+    dicts_to_arrow = load(tmp_path, "dicts", [dict(i) for i in items])
     monkeypatch.setattr("pipelines.cloudflare_email_security.to_arrow", lambda rows: None)
-    slow = load(tmp_path, "rows", [dict(i) for i in items])
-    assert fast == slow
-    columns = {c[0]: c[1] for c in fast[0]}
+    rows = load(tmp_path, "rows", [dict(i) for i in items])
+    assert json_to_arrow == dicts_to_arrow == rows
+    columns = {c[0]: c[1] for c in json_to_arrow[0]}
     assert columns["retry_after"] == "TIMESTAMP WITH TIME ZONE"
     assert columns["alert_id"] == "VARCHAR"
     assert columns["_dlt_id"] == "VARCHAR"
 
 
-def test_the_fast_path_is_taken_for_documented_pages(monkeypatch: pytest.MonkeyPatch,
-                                                     tmp_path: Path) -> None:
+def test_documented_pages_are_read_straight_into_arrow(monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
     calls = []
-    original = arrow_pages.to_arrow
+    original = arrow_pages.read_message_page
 
-    def spy(rows: List[dict]) -> Any:
-        table = original(rows)
-        calls.append(table is not None)
-        return table
+    def spy(content: bytes) -> Any:
+        body = original(content)
+        calls.append(body is not None)
+        return body
 
-    monkeypatch.setattr("pipelines.cloudflare_email_security.to_arrow", spy)
+    monkeypatch.setattr("pipelines.cloudflare_email_security.client.read_message_page", spy)
     load(tmp_path, "spy", [message(f"m{i}") for i in range(7)])
     assert calls == [True, True, True]
+
+
+def envelope(items: Any, **extra: Any) -> bytes:
+    return orjson.dumps(dict(ok(items, "next-1"), **extra))
+
+
+def test_the_reader_gives_the_table_the_dict_path_gives() -> None:
+    items = [message("m1", retry_after="2026-11-01T10:00:00Z", status_message="é ✓ \"q\""),
+             message("m2", "FAILED", alert_id=None), {"message_id": "m3"}]
+    body = read_message_page(envelope(items))
+    assert body is not None and body["result_info"]["next"] == "next-1"
+    assert is_arrow_page(body["result"])
+    from_json = finish(stamp(body["result"][0], ACCOUNT, "j1")).drop_columns(["_dlt_id"])
+    from_dicts = to_arrow(stamped(*items)).drop_columns(["_dlt_id"])
+    assert from_json.equals(from_dicts, check_metadata=True)
+    assert count_statuses(stamp(body["result"][0], ACCOUNT, "j1")) == {
+        "COMPLETED": 1, "FAILED": 1, "(missing)": 1}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(envelope([message("m1", surprise=1)]), id="unknown-field"),
+        pytest.param(envelope([message("m1", retry_count="3")]), id="number-as-text"),
+        pytest.param(envelope([message("m1", postfix_id=7)]), id="text-as-number"),
+        pytest.param(envelope([message("m1", message={"subject": "hi"})]), id="nested-message"),
+        pytest.param(envelope([dict(message("m1"), action_params="MOVE")]),
+                     id="params-not-an-object"),
+        pytest.param(envelope([message("m1"), {"status": "PENDING"}]), id="item-without-key"),
+        pytest.param(envelope([message("m1")], success=False), id="success-false"),
+        pytest.param(orjson.dumps({"success": True, "errors": []}), id="no-result"),
+        pytest.param(envelope([message("m1")])[:-9], id="truncated"),
+        pytest.param(b"<html><body>502 Bad Gateway</body></html>", id="html"),
+        pytest.param(envelope([message("m1")]) + b"\n" + envelope([]), id="two-documents"),
+    ],
+)
+def test_the_reader_declines_anything_else(content: bytes) -> None:
+    assert read_message_page(content) is None
+
+
+def test_an_empty_page_and_repeated_ids() -> None:
+    assert read_message_page(envelope([]))["result"] == []
+    body = read_message_page(envelope([message("m1"), message("m2"), message("m1")]))
+    seen = {"m2"}
+    assert drop_repeated(body["result"][0], seen).column("message_id").to_pylist() == ["m1"]
+    assert seen == {"m1", "m2"}
 
 
 def test_only_the_json_column_notice_is_silenced() -> None:
@@ -107,3 +165,11 @@ def test_only_the_json_column_notice_is_silenced() -> None:
     assert notice.filter(record("In resource: bulk_jobs, when merging arrow schema with dlt"
                                 " schema, several column hints were different."))
     assert notice.filter(record("GET /x failed (HTTP 503); retry 1 of 4 in 1.0s"))
+
+
+def test_a_read_page_with_an_unreadable_time_goes_to_dlt_as_rows() -> None:
+    body = read_message_page(envelope([message("m1"), message("m2", created_at="yesterday")]))
+    page = [stamp(body["result"][0], ACCOUNT, "j1")]
+    assert to_arrow(page) is None
+    assert [(r["message_id"], r["created_at"], r["job_id"]) for r in page] == [
+        ("m1", "2026-11-01T10:00:00Z", "j1"), ("m2", "yesterday", "j1")]

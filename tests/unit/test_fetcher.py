@@ -116,7 +116,7 @@ def test_waits_are_counted_per_thread() -> None:
     other.start()
     other.join()
     record_wait(SimpleNamespace(elapsed=timedelta(seconds=0.25)))
-    assert fetcher._waited() - before == 0.25
+    assert fetcher._waited() - before == pytest.approx(0.25)
 
 
 def test_a_full_limit_gives_way_to_stop() -> None:

@@ -6,7 +6,7 @@ import requests_mock
 from pipelines.cloudflare_email_security.client import CloudflareAuth, CloudflareClient
 from pipelines.cloudflare_email_security.errors import RunawayPaginationError
 
-from .fakes import ACCOUNT, BASE, PREFIX, ok
+from .fakes import ACCOUNT, BASE, PREFIX, ids_of, ok
 
 
 def client() -> CloudflareClient:
@@ -25,7 +25,7 @@ def test_exact_cursor_sequence_is_sent() -> None:
             {"json": ok([{"message_id": "m3"}], None)},
         ])
         pages = list(client().iter_messages(ACCOUNT, "j1"))
-        assert [[m["message_id"] for m in p] for p in pages] == [["m1"], ["m2"], ["m3"]]
+        assert [ids_of(p) for p in pages] == [["m1"], ["m2"], ["m3"]]
         assert [r.url.split("cursor=")[-1] if "cursor=" in r.url else None
                 for r in mock.request_history] == [None, "CurA", "CurB%3D%3D"]
         assert all(r.qs["per_page"] == ["2"] for r in mock.request_history)
