@@ -18,6 +18,7 @@ from pipelines.cloudflare_email_security.errors import CloudflareSyncError, Conf
 from pipelines.cloudflare_email_security.settings import MESSAGES_TABLE
 from pipelines.dlt_defaults import install as install_defaults
 from pipelines.first_load import can_append_to, remove_repeated_rows
+from pipelines.housekeeping import prune_loaded_packages
 
 PIPELINE_NAME = "cf_bulk_sync"
 DATASET_NAME = "cloudflare_email_security"
@@ -130,6 +131,10 @@ def _sync(pipeline: dlt.Pipeline, result: RunResult, full_refresh: bool,
         result.appended_messages = True
     info = pipeline.run(source)
     result.load_ids = list(info.loads_ids)
+    try:
+        prune_loaded_packages(pipeline)
+    except OSError as e:  # the data is loaded; a folder that cannot be tidied is only noted
+        stats.warn(f"could not delete old load packages from dlt's working folder: {e}")
 
 
 def explain(error: BaseException) -> str:

@@ -225,3 +225,12 @@ def test_an_empty_table_is_appended_to_and_a_filled_one_merged(api: FakeAPI,
         ("j-busy", "m1", "COMPLETED"), ("j-busy", "m9", "COMPLETED"),
         ("j-done", "m1", "COMPLETED"), ("j-done", "m2", "FAILED"),
         ("j-done", "m3", "SKIPPED")]
+
+
+def test_a_run_tidies_dlts_working_folder(api: FakeAPI, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("pipelines.housekeeping.KEEP_LOADED_PACKAGES", 1)
+    run(tmp_path)
+    second = run(tmp_path)
+    loaded = list((tmp_path / "dlt" / "cf_bulk_sync" / "load" / "loaded").iterdir())
+    assert [p.name for p in loaded] == second.load_ids
