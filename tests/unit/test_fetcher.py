@@ -75,7 +75,10 @@ def peak_running(work: Callable[[], None], jobs: int, workers: int) -> Tuple[int
 
 
 def test_several_jobs_really_run_at_once_while_they_wait() -> None:
-    assert peak_running(lambda: waiting(0.03), jobs=8, workers=4) == (4, 4)
+    peak, late_peak = peak_running(lambda: waiting(0.05), jobs=8, workers=4)
+    # at once from the start; still several once measured (>= 3 leaves room for a slow
+    # machine, whose scheduling delays count as work)
+    assert peak == 4 and late_peak >= 3
 
 
 def test_busy_workers_take_turns_instead_of_crowding() -> None:
