@@ -4,6 +4,7 @@ import os
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import dlt
+import pyarrow as pa
 from dlt.common import pendulum
 
 from . import settings
@@ -226,11 +227,9 @@ def bulk_job_messages(
                 todo.append((account_id, job))
 
     def fetch(task: Tuple[str, Dict[str, Any]]) -> Iterator[Any]:
-        # Runs on a worker thread: the HTTP calls, and turning pages into Arrow tables. Tables
-        # are handed over in batches: dlt's cost per item (schema checks, a file write) is
-        # fixed, so a few large items load much faster than many page-sized ones.
+        # Runs on a worker thread: the HTTP calls, and turning pages into Arrow tables. One
+        # item per page, so that the number of workers at once adapts page by page.
         account_id, job = task
-        batch = ArrowBatch(settings.ARROW_BATCH_ROWS)
         pages = client.iter_messages(
             account_id, job["job_id"], status, max_pages(job, client.per_page)
         )
@@ -240,21 +239,31 @@ def bulk_job_messages(
             stats.count_rows(statuses)
             table = to_arrow(good) if good else None
             if table is not None:
-                yield from batch.add(table)
+                yield table
             elif good:
                 yield good
             if rejected:
                 stats.add("rows_rejected", len(rejected))
                 yield _rejected(rejected)
-        yield from batch.flush()
 
+    # Tables go to dlt in batches per job: dlt's cost per item (schema checks, a file write)
+    # is fixed, so a few large items load much faster than many page-sized ones.
+    batches: Dict[str, ArrowBatch] = {}
     events = fetch_concurrently(todo, fetch, workers)
     try:
         for kind, (account_id, job), payload in events:
             job_id = job["job_id"]
             if kind == PAGE:
-                yield payload
-            elif payload is None:
+                if isinstance(payload, pa.Table):
+                    batch = batches.setdefault(job_id, ArrowBatch(settings.ARROW_BATCH_ROWS))
+                    yield from batch.add(payload)
+                else:
+                    yield payload
+                continue
+            batch = batches.pop(job_id, None)
+            if batch is not None:
+                yield from batch.flush()
+            if payload is None:
                 stats.add("jobs_synced")
                 if is_job_settled(job):
                     settled[job_id] = sorted(
@@ -270,6 +279,8 @@ def bulk_job_messages(
                 # Stop fetching but keep what was fetched: jobs finished so far are loaded and
                 # recorded, the rest is fetched by the next run.
                 stats.job_failed(job_id, f"{payload}; the remaining jobs were not fetched this run")
+                for batch in batches.values():
+                    yield from batch.flush()
                 return
             else:
                 raise payload
