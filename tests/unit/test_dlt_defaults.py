@@ -15,7 +15,7 @@ def duckdb_memory_limit(tmp_path: Path) -> str:
 
 
 def test_duckdb_is_capped_by_default(tmp_path: Path) -> None:
-    assert duckdb_memory_limit(tmp_path) == "244.1 MiB"  # DuckDB's reading of 256MB
+    assert duckdb_memory_limit(tmp_path) == "122.0 MiB"  # DuckDB's reading of 128MB
 
 
 def test_a_users_setting_wins_over_the_default(tmp_path: Path,
