@@ -7,8 +7,8 @@ from typing import Any, Dict, Iterator, Optional
 import dlt
 import pytest
 
-from pipelines.cf_simulator import DEFAULT_TOKEN, Faults, Simulator, World
-from pipelines.cloudflare_email_security_pipeline import RunResult, make_pipeline, sync
+from cf_bulk_sync.simulator import DEFAULT_TOKEN, Faults, Simulator, World
+from cf_bulk_sync.loading.pipeline import SyncResult, make_pipeline, sync
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 TOKEN = "test-token-3f9a1c"
@@ -49,7 +49,7 @@ class Syncer:
             dlt.destinations.duckdb(str(self.database)), pipelines_dir=str(self.folder / "dlt")
         )
 
-    def run(self, full_refresh: bool = False, **overrides: Any) -> RunResult:
+    def run(self, full_refresh: bool = False, **overrides: Any) -> SyncResult:
         args: Dict[str, Any] = dict(
             account_id=self.sim.world.account_id,
             api_token=DEFAULT_TOKEN,

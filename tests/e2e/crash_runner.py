@@ -34,7 +34,7 @@ def patch(owner: Any, name: str, before: bool = False, after_calls: int = 1) -> 
 
 def arm(point: str) -> None:
     if point.startswith("extract:"):
-        from pipelines.cloudflare_email_security.client import CloudflareClient
+        from cf_bulk_sync.source.client import CloudflareClient
 
         pages = int(point.split(":")[1])
         original = CloudflareClient.iter_messages
@@ -83,6 +83,6 @@ def arm(point: str) -> None:
 
 if __name__ == "__main__":
     arm(os.environ["CRASH_AT"])
-    from pipelines.cli import main
+    from cf_bulk_sync.cli import main
 
     sys.exit(main(sys.argv[1:]))

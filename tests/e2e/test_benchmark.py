@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.benchmark.__main__ import busiest_window, verify
+from benchmarks.__main__ import busiest_window, verify
 
 from ..support.cli import ROOT
 
@@ -20,7 +20,7 @@ VARIANTS = ["handwritten", "ours", "ours-rerun", "rest_api-parquet"]
 def test_every_variant_runs_and_is_verified(tmp_path: Path) -> None:
     out = tmp_path / "runs.json"
     done = subprocess.run(
-        [sys.executable, "-m", "pipelines.benchmark", "--jobs", "3", "--messages", "40",
+        [sys.executable, "-m", "benchmarks", "--jobs", "3", "--messages", "40",
          "--per-page", "15", "--repeat", "1", "--variants", ",".join(VARIANTS),
          "--json", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300,

@@ -7,7 +7,7 @@ from typing import Dict
 import duckdb
 import pytest
 
-from pipelines.cf_simulator import Simulator
+from cf_bulk_sync.simulator import Simulator
 
 from ..support.cli import cli, cli_env
 

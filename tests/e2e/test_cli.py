@@ -9,7 +9,7 @@ from typing import Dict, Iterator
 
 import pytest
 
-from pipelines.cf_simulator import Simulator, World
+from cf_bulk_sync.simulator import Simulator, World
 
 from ..support.cli import cli, cli_env
 
@@ -141,7 +141,7 @@ def test_simulate_serves_until_stopped(tmp_path: Path) -> None:
 
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     process = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "simulate", "--port", "0", "--jobs", "3"],
+        [sys.executable, "-m", "cf_bulk_sync.cli", "simulate", "--port", "0", "--jobs", "3"],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, text=True,
     )
     try:

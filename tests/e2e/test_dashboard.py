@@ -7,9 +7,10 @@ from typing import Dict
 
 import pytest
 
-from pipelines.reporting.dashboard import write_dashboard
-from pipelines.reporting.models import build_models
-from pipelines.run_record import record_run
+from cf_bulk_sync.reporting.dashboard import write_dashboard
+from cf_bulk_sync.models.runner import build_models
+from cf_bulk_sync.ops.run_record import record_run
+from cf_bulk_sync.outcome import decide
 
 from ..conftest import Syncer
 from ..support.browser import rendered_dom, screenshot
@@ -20,11 +21,11 @@ REPORTING = "cloudflare_email_security_reporting"
 @pytest.fixture
 def page(syncer: Syncer, tmp_path: Path) -> Path:
     first = syncer.run(per_page=20)
-    record_run(syncer.pipeline(), first, None, 0)
+    record_run(syncer.pipeline(), decide(first))
     syncer.sim.advance(steps=2)
     second = syncer.run(per_page=20)
     build = build_models(syncer.pipeline())
-    record_run(syncer.pipeline(), second, build, 0)
+    record_run(syncer.pipeline(), decide(second, build))
     return write_dashboard(syncer.pipeline(), str(tmp_path / "dashboard.html"))
 
 
@@ -65,7 +66,7 @@ def test_dashboard_renders_in_chromium_with_the_marts_numbers(page: Path, syncer
 
 
 def test_the_dashboard_command_needs_models_first(tmp_path: Path, syncer: Syncer) -> None:
-    from pipelines.reporting.models import ModelError
+    from cf_bulk_sync.models.runner import ModelError
 
     syncer.run(per_page=20)
     with pytest.raises(ModelError, match="No models in"):

@@ -4,7 +4,7 @@ from typing import Any, List
 
 import dlt
 
-from pipelines.first_load import can_append_to, remove_repeated_rows
+from cf_bulk_sync.loading.first_load import can_append_to, remove_repeated_rows
 
 from ..conftest import Syncer
 

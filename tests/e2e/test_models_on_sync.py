@@ -6,10 +6,10 @@ from typing import Dict
 
 import pytest
 
-from pipelines.cf_simulator import Simulator
+from cf_bulk_sync.simulator import Simulator
 
-from pipelines.reporting.models import build_models
-from pipelines.reporting.report import build_report
+from cf_bulk_sync.models.runner import build_models
+from cf_bulk_sync.reporting.report import build_report
 
 from ..conftest import Syncer
 from ..support.cli import cli, cli_env

@@ -9,15 +9,16 @@ import dlt
 import duckdb
 import pytest
 
-from pipelines.cf_simulator import DEFAULT_TOKEN, Simulator, World
-from pipelines.cloudflare_email_security_pipeline import make_pipeline, sync
-from pipelines.reporting.models import build_models, load_models, reporting_dataset
+from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator, World
+from cf_bulk_sync.loading.pipeline import make_pipeline, sync
+from cf_bulk_sync.models.runner import build_models, load_models, reporting_dataset
 
 from ..sql.conftest import job, message
 from ..sql.test_failure_reasons import GROUPS
 from ..support.postgres_server import running_postgres
 from ..support.cli import cli, cli_env
 from .test_first_load import check_repair
+from cf_bulk_sync.outcome import decide
 
 MARTS = [m.name for m in load_models()]
 
@@ -63,7 +64,7 @@ def test_marts_hold_the_same_numbers_on_postgres_and_duckdb(postgres_url: str,
         for step in range(2):
             for pipeline in (pg, dk):
                 result = sync(pipeline, **args)
-                assert result.exit_code == 0, result.error
+                assert decide(result).exit_code == 0, result.error
             sim.advance(steps=2)
     pg_build, dk_build = build_models(pg), build_models(dk)
     assert pg_build.built == dk_build.built == MARTS
@@ -78,7 +79,7 @@ def test_marts_hold_the_same_numbers_on_postgres_and_duckdb(postgres_url: str,
 
 def test_failure_reasons_group_the_same_way_on_postgres(postgres_url: str,
                                                         tmp_path: Path) -> None:
-    from pipelines.cloudflare_email_security import settings
+    from cf_bulk_sync.source import settings
 
     pipeline = postgres_pipeline(postgres_url, tmp_path, f"cf_{uuid.uuid4().hex[:8]}")
     rows, expected = [], {}
@@ -124,11 +125,11 @@ def test_a_first_load_appends_and_repeated_rows_are_removed_on_postgres(
         args: Dict[str, Any] = dict(account_id=sim.world.account_id, api_token=DEFAULT_TOKEN,
                                     base_url=sim.base_url, per_page=50)
         first = sync(pipeline, **args)
-        assert first.exit_code == 0 and first.appended_messages
+        assert decide(first).exit_code == 0 and first.appended_messages
         check_repair(pipeline, first.load_ids[0])
         sim.advance(steps=2)
         second = sync(pipeline, **args)
-        assert second.exit_code == 0 and not second.appended_messages
+        assert decide(second).exit_code == 0 and not second.appended_messages
         kept = [row for row in read_postgres_keys(pipeline) if row[0][0] in sim.world.jobs]
         assert kept == sorted(sim.world.truth_messages().items())
 

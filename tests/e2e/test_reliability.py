@@ -10,11 +10,12 @@ from typing import Any, Dict, Iterator
 
 import pytest
 
-from pipelines.cf_simulator import Simulator, World
-from pipelines.run_lock import RunLock
+from cf_bulk_sync.simulator import Simulator, World
+from cf_bulk_sync.ops.lock import RunLock
 
 from ..conftest import Syncer
 from ..support.cli import ROOT, cli, cli_env
+from cf_bulk_sync.outcome import decide
 
 RUNNER = Path(__file__).with_name("crash_runner.py")
 
@@ -95,7 +96,7 @@ def test_a_second_run_stops_at_once_while_the_lock_is_held(sim: Simulator,
 def test_overlapping_real_runs_and_a_killed_holder(tmp_path: Path) -> None:
     with Simulator(World(seed=11, jobs=12, messages=(0, 60)), latency=0.05) as slow:
         env = environment(slow, tmp_path)
-        first = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run"], cwd=tmp_path,
+        first = subprocess.Popen([sys.executable, "-m", "cf_bulk_sync.cli", "run"], cwd=tmp_path,
                                  env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
         lock = tmp_path / "dlt" / "pipelines" / ".cf_bulk_sync.lock"
         deadline = time.monotonic() + 30
@@ -108,7 +109,7 @@ def test_overlapping_real_runs_and_a_killed_holder(tmp_path: Path) -> None:
         # a holder killed with SIGKILL leaves no lock behind
         holder = subprocess.Popen(
             [sys.executable, "-c", "import sys, time; from pathlib import Path;"
-             " from pipelines.run_lock import RunLock; lock = RunLock(Path(sys.argv[1]));"
+             " from cf_bulk_sync.ops.lock import RunLock; lock = RunLock(Path(sys.argv[1]));"
              " lock.__enter__(); print('held', flush=True); time.sleep(120)", str(lock)],
             env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
         assert holder.stdout.readline().strip() == "held"  # type: ignore[union-attr]
@@ -130,7 +131,7 @@ def test_the_budget_keeps_the_run_under_the_rate_limit(budget: int, limited: boo
     with Simulator(World(seed=11, jobs=12, messages=(0, 60)), rate_limit=(20, 1.0)) as sim:
         syncer = Syncer(sim, tmp_path)
         result = syncer.run(per_page=7, request_budget=budget, request_budget_seconds=1.0)
-        assert result.exit_code == 0, result.error
+        assert decide(result).exit_code == 0, result.error
         assert (sim.counts["rate_limited"] > 0) is limited
         assert result.stats.retries == sim.counts["rate_limited"]
         assert syncer.messages() == sim.world.truth_messages()
@@ -150,7 +151,7 @@ def test_a_long_block_stops_the_run_cleanly_and_the_next_run_completes(
 
     monkeypatch.setattr(sim.faults, "pick", block_sixth_request)
     stopped = syncer.run(per_page=7, max_retry_delay=5, workers=workers)
-    assert stopped.exit_code == 3
+    assert decide(stopped).exit_code == 3
     errors = stopped.stats.job_errors.values()
     assert any("Rate limited by Cloudflare for 600s" in e for e in errors)
     # nothing is sent after the block; with several workers, requests already on the wire finish
@@ -158,7 +159,7 @@ def test_a_long_block_stops_the_run_cleanly_and_the_next_run_completes(
     partial = syncer.messages()
     assert len(partial) < len(sim.world.truth_messages())
     done = syncer.run(per_page=7)
-    assert done.exit_code == 0 and syncer.messages() == sim.world.truth_messages()
+    assert decide(done).exit_code == 0 and syncer.messages() == sim.world.truth_messages()
 
 
 def test_a_job_deleted_between_listing_and_paging_is_a_warning(
@@ -177,7 +178,7 @@ def test_a_job_deleted_between_listing_and_paging_is_a_warning(
 
     monkeypatch.setattr(sim, "respond", delete_first)
     result = syncer.run(per_page=7)
-    assert result.exit_code == 0
+    assert decide(result).exit_code == 0
     assert any(victim in w and "vanished during the run" in w for w in result.stats.warnings)
     assert syncer.messages() == sim.world.truth_messages()
     again = syncer.run(per_page=7)

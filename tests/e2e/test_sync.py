@@ -6,10 +6,11 @@ from typing import Any, Dict
 
 import pytest
 
-from pipelines.cf_simulator import Simulator, World
-from pipelines.cf_simulator.world import TERMINAL
+from cf_bulk_sync.simulator import Simulator, World
+from cf_bulk_sync.simulator.world import TERMINAL
 
 from ..conftest import Syncer, faulty
+from cf_bulk_sync.outcome import decide
 
 PER_PAGE = 7
 MESSAGE_COLUMNS = (
@@ -71,7 +72,7 @@ def test_full_sync_equals_the_simulator_and_makes_only_the_requests_it_must(
     syncer: Syncer,
 ) -> None:
     result = syncer.run(per_page=PER_PAGE)
-    assert result.error is None and result.exit_code == 0
+    assert result.error is None and decide(result).exit_code == 0
     assert_equals_truth(syncer)
     assert dict(syncer.sim.counts) == expected_requests(syncer.sim.world)
     assert result.stats.requests == sum(expected_requests(syncer.sim.world).values())
@@ -102,7 +103,7 @@ def test_time_moves_statuses_merge_new_jobs_appear_deleted_job_is_marked(
     changes = syncer.sim.advance(steps=3, create=1, delete=1)
     deleted = frozenset(changes["deleted"])
     result = syncer.run(per_page=PER_PAGE)
-    assert result.exit_code == 0 and result.stats.jobs_deleted == len(deleted) == 3
+    assert decide(result).exit_code == 0 and result.stats.jobs_deleted == len(deleted) == 3
     assert_equals_truth(syncer, deleted)
     marked = {r[0] for r in syncer.query(
         "select job_id from cloudflare_email_security.bulk_job_deletions"
@@ -128,10 +129,10 @@ def test_with_faults_at_20_percent_the_warehouse_equals_a_fault_free_run(tmp_pat
             # Workers interleave requests, so which request draws which fault varies between
             # runs; 10 attempts make a streak that outlives every retry (0.2**10) negligible.
             first = syncer.run(per_page=PER_PAGE, max_attempts=10)
-            assert first.exit_code == 0, first.stats.job_errors
+            assert decide(first).exit_code == 0, first.stats.job_errors
             sim.advance(steps=2)
             second = syncer.run(per_page=PER_PAGE, max_attempts=10)
-            assert second.exit_code == 0, second.error
+            assert decide(second).exit_code == 0, second.error
             results[name] = (snapshot(syncer), syncer.query(
                 "select job_id, status, messages_failed from cloudflare_email_security.bulk_jobs"
                 " order by 1"))
@@ -147,7 +148,7 @@ def test_explicit_job_ids_fetch_only_those_jobs(syncer: Syncer) -> None:
     world = syncer.sim.world
     chosen = sorted(world.jobs, key=lambda j: -len(world.jobs[j].messages))[:2]
     result = syncer.run(per_page=PER_PAGE, job_ids=chosen)
-    assert result.exit_code == 0
+    assert decide(result).exit_code == 0
     assert {k[0] for k in syncer.messages()} == set(chosen)
     assert syncer.sim.counts["jobs"] == 0 and syncer.sim.counts["job"] == 2
     assert syncer.sim.counts["messages"] == sum(pages(len(world.jobs[j].messages)) for j in chosen)
@@ -155,7 +156,7 @@ def test_explicit_job_ids_fetch_only_those_jobs(syncer: Syncer) -> None:
 
 def test_status_filter_fetches_only_that_status(syncer: Syncer) -> None:
     result = syncer.run(per_page=PER_PAGE, status="FAILED")
-    assert result.exit_code == 0
+    assert decide(result).exit_code == 0
     loaded = syncer.messages()
     assert set(loaded.values()) == {"FAILED"}
     assert loaded == {k: v for k, v in syncer.sim.world.truth_messages().items() if v == "FAILED"}
@@ -178,7 +179,7 @@ def test_expired_cursors_mid_run_restart_the_job_without_duplicates(
     monkeypatch.setattr(sim, "respond", expire_once_mid_listing)
     result = syncer.run(per_page=PER_PAGE, workers=workers)
     # one expiry hits every job that is mid-listing at that moment: one of them per worker
-    assert result.exit_code == 0 and expired
+    assert decide(result).exit_code == 0 and expired
     assert 1 <= result.stats.cursor_restarts <= workers
     assert_equals_truth(syncer)
 

@@ -4,7 +4,7 @@ from typing import Any, Dict, List
 import pytest
 import requests
 
-from pipelines.cf_simulator import Faults, Simulator, World
+from cf_bulk_sync.simulator import Faults, Simulator, World
 
 HEADERS = {"Authorization": "Bearer sim-token"}
 

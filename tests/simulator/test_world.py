@@ -2,7 +2,7 @@ from collections import Counter
 
 import pytest
 
-from pipelines.cf_simulator.world import IN_FLIGHT, JOB_STATUSES, TERMINAL, World
+from cf_bulk_sync.simulator.world import IN_FLIGHT, JOB_STATUSES, TERMINAL, World
 
 MESSAGE_STATUSES = {"PENDING", "DISCOVERING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED",
                     "SKIPPED"}

@@ -7,9 +7,9 @@ import dlt
 import duckdb
 import pytest
 
-from pipelines.cloudflare_email_security import settings
-from pipelines.cloudflare_email_security_pipeline import make_pipeline
-from pipelines.reporting.models import BuildResult, build_models
+from cf_bulk_sync.source import settings
+from cf_bulk_sync.loading.pipeline import make_pipeline
+from cf_bulk_sync.models.runner import BuildResult, build_models
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 REPORTING = "cloudflare_email_security_reporting"

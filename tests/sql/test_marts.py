@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.reporting.models import ModelError, build_models, load_models
+from cf_bulk_sync.models.runner import ModelError, build_models, load_models
 
 from .conftest import Warehouse, job, message
 

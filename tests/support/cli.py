@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Dict
 
-from pipelines.cf_simulator import DEFAULT_TOKEN, Simulator
+from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ def cli_env(sim: Simulator, folder: Path, token: str = DEFAULT_TOKEN,
 
 def cli(*args: str, env: Dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
+        [sys.executable, "-m", "cf_bulk_sync.cli", *args],
         env={**os.environ, "PYTHONPATH": str(ROOT), **env},
         cwd=cwd,
         capture_output=True,

@@ -80,7 +80,7 @@ class FakeAPI:
 
 def ids_of(page: List[Any]) -> List[Any]:
     """The message ids of a page as the client yields it: dict items, or one Arrow table."""
-    from pipelines.cloudflare_email_security.arrow_pages import is_arrow_page
+    from cf_bulk_sync.source.arrow_pages import is_arrow_page
 
     if is_arrow_page(page):
         return page[0].column("message_id").to_pylist()

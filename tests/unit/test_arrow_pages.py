@@ -7,8 +7,8 @@ import orjson
 import pytest
 import requests_mock
 
-from pipelines.cloudflare_email_security import arrow_pages
-from pipelines.cloudflare_email_security.arrow_pages import (
+from cf_bulk_sync.source import arrow_pages
+from cf_bulk_sync.source.arrow_pages import (
     count_statuses,
     drop_repeated,
     finish,
@@ -17,7 +17,7 @@ from pipelines.cloudflare_email_security.arrow_pages import (
     stamp,
     to_arrow,
 )
-from pipelines.cloudflare_email_security_pipeline import make_pipeline, sync
+from cf_bulk_sync.loading.pipeline import make_pipeline, sync
 
 from .fakes import ACCOUNT, BASE, FakeAPI, job, message, ok
 
@@ -60,8 +60,8 @@ def load(tmp_path: Path, name: str, items: List[dict]) -> Any:
         FakeAPI(mock, [job("j1", total=len(items))], {"j1": items}, per_page=3)
         pipeline = make_pipeline(dlt.destinations.duckdb(str(tmp_path / f"{name}.duckdb")),
                                  pipelines_dir=str(tmp_path / name))
-        assert sync(pipeline, account_id=ACCOUNT, api_token="t", base_url=BASE,
-                    per_page=3).exit_code == 0
+        result = sync(pipeline, account_id=ACCOUNT, api_token="t", base_url=BASE, per_page=3)
+        assert result.error is None and not result.stats.job_errors
     with duckdb.connect(str(tmp_path / f"{name}.duckdb"), read_only=True) as con:
         described = con.sql("describe cloudflare_email_security.bulk_job_messages").fetchall()
         # column order follows the path that created the table; compare in name order
@@ -76,10 +76,10 @@ def test_every_path_gives_the_same_table(tmp_path: Path, monkeypatch: pytest.Mon
                      status_message="Mailbox x@example.com not found" if i % 2 else None)
              for i in range(7)]  # retry_after and alert_id are null in every row
     json_to_arrow = load(tmp_path, "json", [dict(i) for i in items])
-    monkeypatch.setattr("pipelines.cloudflare_email_security.client.read_message_page",
+    monkeypatch.setattr("cf_bulk_sync.source.client.read_message_page",
                         lambda content: None)
     dicts_to_arrow = load(tmp_path, "dicts", [dict(i) for i in items])
-    monkeypatch.setattr("pipelines.cloudflare_email_security.to_arrow", lambda rows: None)
+    monkeypatch.setattr("cf_bulk_sync.source.to_arrow", lambda rows: None)
     rows = load(tmp_path, "rows", [dict(i) for i in items])
     assert json_to_arrow == dicts_to_arrow == rows
     columns = {c[0]: c[1] for c in json_to_arrow[0]}
@@ -98,7 +98,7 @@ def test_documented_pages_are_read_straight_into_arrow(monkeypatch: pytest.Monke
         calls.append(body is not None)
         return body
 
-    monkeypatch.setattr("pipelines.cloudflare_email_security.client.read_message_page", spy)
+    monkeypatch.setattr("cf_bulk_sync.source.client.read_message_page", spy)
     load(tmp_path, "spy", [message(f"m{i}") for i in range(7)])
     assert calls == [True, True, True]
 
@@ -152,7 +152,7 @@ def test_an_empty_page_and_repeated_ids() -> None:
 def test_only_the_json_column_notice_is_silenced() -> None:
     import logging
 
-    from pipelines.cloudflare_email_security.arrow_pages import JsonColumnNotice
+    from cf_bulk_sync.source.arrow_pages import JsonColumnNotice
 
     notice = JsonColumnNotice()
 

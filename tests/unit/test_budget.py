@@ -2,7 +2,7 @@ from typing import List
 
 import pytest
 
-from pipelines.cloudflare_email_security.budget import RequestBudget
+from cf_bulk_sync.source.budget import RequestBudget
 
 
 class FakeTime:

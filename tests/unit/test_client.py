@@ -4,9 +4,9 @@ import pytest
 import requests
 import requests_mock
 
-from pipelines.cloudflare_email_security.arrow_pages import is_arrow_page
-from pipelines.cloudflare_email_security.client import CloudflareAuth, CloudflareClient
-from pipelines.cloudflare_email_security.errors import (
+from cf_bulk_sync.source.arrow_pages import is_arrow_page
+from cf_bulk_sync.source.client import CloudflareAuth, CloudflareClient
+from cf_bulk_sync.source.errors import (
     AccountError,
     AuthenticationError,
     BadRequestError,

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import dlt
 
-from pipelines.cloudflare_email_security_pipeline import fewer_collections, make_pipeline, sync
+from cf_bulk_sync.loading.pipeline import fewer_collections, make_pipeline, sync
 
 
 def test_collections_are_rarer_during_a_run_and_as_before_after_it() -> None:

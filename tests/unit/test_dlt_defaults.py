@@ -3,7 +3,7 @@ from pathlib import Path
 import dlt
 import pytest
 
-from pipelines.cloudflare_email_security_pipeline import make_pipeline
+from cf_bulk_sync.loading.pipeline import make_pipeline
 
 
 def duckdb_memory_limit(tmp_path: Path) -> str:

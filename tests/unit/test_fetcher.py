@@ -7,7 +7,7 @@ import pytest
 from datetime import timedelta
 from types import SimpleNamespace
 
-from pipelines.cloudflare_email_security.fetcher import (
+from cf_bulk_sync.source.fetcher import (
     DONE,
     PAGE,
     Concurrency,
@@ -111,7 +111,7 @@ def test_the_limit_follows_the_share_of_time_spent_waiting() -> None:
 
 
 def test_waits_are_counted_per_thread() -> None:
-    from pipelines.cloudflare_email_security import fetcher
+    from cf_bulk_sync.source import fetcher
 
     before = fetcher._waited()
     other = threading.Thread(target=lambda: record_wait(

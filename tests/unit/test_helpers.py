@@ -1,7 +1,7 @@
 import pytest
 
-from pipelines.cloudflare_email_security.errors import ConfigurationError
-from pipelines.cloudflare_email_security.helpers import (
+from cf_bulk_sync.source.errors import ConfigurationError
+from cf_bulk_sync.source.helpers import (
     as_list,
     is_job_settled,
     is_synced,

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import dlt
 
-from pipelines.cloudflare_email_security_pipeline import make_pipeline
-from pipelines.housekeeping import prune_loaded_packages
+from cf_bulk_sync.loading.pipeline import make_pipeline
+from cf_bulk_sync.loading.housekeeping import prune_loaded_packages
 
 
 def test_only_the_newest_loaded_packages_are_kept(tmp_path: Path) -> None:

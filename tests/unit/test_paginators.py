@@ -3,8 +3,8 @@ from typing import Any
 import pytest
 import requests_mock
 
-from pipelines.cloudflare_email_security.client import CloudflareAuth, CloudflareClient
-from pipelines.cloudflare_email_security.errors import RunawayPaginationError
+from cf_bulk_sync.source.client import CloudflareAuth, CloudflareClient
+from cf_bulk_sync.source.errors import RunawayPaginationError
 
 from .fakes import ACCOUNT, BASE, PREFIX, ids_of, ok
 

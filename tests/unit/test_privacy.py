@@ -4,8 +4,8 @@ import dlt
 import duckdb
 import requests_mock
 
-from pipelines.cloudflare_email_security.privacy import Pseudonymizer
-from pipelines.cloudflare_email_security_pipeline import make_pipeline, sync
+from cf_bulk_sync.source.privacy import Pseudonymizer
+from cf_bulk_sync.loading.pipeline import make_pipeline, sync
 
 from .fakes import ACCOUNT, BASE, FakeAPI, job, message
 

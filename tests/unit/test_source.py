@@ -6,9 +6,10 @@ import duckdb
 import pytest
 import requests_mock
 
-from pipelines.cloudflare_email_security_pipeline import make_pipeline, sync
+from cf_bulk_sync.loading.pipeline import make_pipeline, sync
 
 from .fakes import ACCOUNT, BASE, FakeAPI, job, message
+from cf_bulk_sync.outcome import decide
 
 TOKEN = "tok-unit-7c1d"
 
@@ -44,7 +45,7 @@ def api() -> Any:
 
 def test_rows_are_stamped_with_job_and_account(api: FakeAPI, tmp_path: Path) -> None:
     result = run(tmp_path)
-    assert result.error is None and result.exit_code == 0
+    assert result.error is None and decide(result).exit_code == 0
     assert sorted(rows(tmp_path, "select job_id, message_id, account_id, status from"
                                  " cloudflare_email_security.bulk_job_messages")) == [
         ("j-busy", "m1", ACCOUNT, "PENDING"), ("j-busy", "m9", ACCOUNT, "COMPLETED"),
@@ -106,7 +107,7 @@ def test_status_filter_does_not_settle_the_job_for_all_statuses(api: FakeAPI,
 def test_keyless_items_are_kept_aside_not_loaded(api: FakeAPI, tmp_path: Path) -> None:
     api.messages["j-done"].append({"status": "FAILED", "note": "no id"})
     result = run(tmp_path)
-    assert result.stats.rows_rejected == 1 and result.exit_code == 0
+    assert result.stats.rows_rejected == 1 and decide(result).exit_code == 0
     assert rows(tmp_path, "select job_id, reason from"
                           " cloudflare_email_security.bulk_job_messages_rejected") == [
         ("j-done", "item without message_id")]
@@ -114,7 +115,7 @@ def test_keyless_items_are_kept_aside_not_loaded(api: FakeAPI, tmp_path: Path) -
 
 def test_bad_input_fails_before_any_request(api: FakeAPI, tmp_path: Path) -> None:
     result = run(tmp_path, account_id="not-an-account")
-    assert result.exit_code == 1 and "Invalid account id 'not-an-account'" in result.error
+    assert decide(result).exit_code == 1 and "Invalid account id 'not-an-account'" in result.error
     assert api.queries == []
     for bad, text in [(dict(per_page=0), "Invalid per_page 0"),
                       (dict(job_ids=["x"]), "Invalid job id 'x'"),
@@ -154,7 +155,7 @@ def test_several_accounts_in_one_run(tmp_path: Path) -> None:
         second = FakeAPI(mock, [job("b-1", total=2)], {"b-1": [message("m1"), message("m2")]},
                          account=other)
         result = run(tmp_path, account_id=f"{ACCOUNT},{other}")
-        assert result.exit_code == 0 and (first.count(), second.count()) == (1, 1)
+        assert decide(result).exit_code == 0 and (first.count(), second.count()) == (1, 1)
     assert sorted(rows(tmp_path, "select account_id, job_id, count(*) from"
                                  " cloudflare_email_security.bulk_job_messages group by all")) == [
         (ACCOUNT, "a-1", 1), (other, "b-1", 2)]
@@ -180,7 +181,7 @@ def test_odd_items_are_loaded_or_set_aside_by_rule(tmp_path: Path) -> None:
     with requests_mock.Mocker() as mock:
         FakeAPI(mock, [job("j1", total=len(items))], {"j1": items}, per_page=5)
         result = run(tmp_path)
-    assert result.exit_code == 0 and result.stats.rows_rejected == 1
+    assert decide(result).exit_code == 0 and result.stats.rows_rejected == 1
     assert result.stats.rows == len(items) - 1
     got = {r[0]: r[1:] for r in rows(
         tmp_path,
@@ -205,7 +206,7 @@ def test_odd_items_are_loaded_or_set_aside_by_rule(tmp_path: Path) -> None:
 def test_a_job_listed_twice_is_fetched_and_loaded_once(api: FakeAPI, tmp_path: Path) -> None:
     api.jobs = api.jobs + [api.jobs[0]]  # j-done again on a later page
     result = run(tmp_path)
-    assert result.exit_code == 0 and result.appended_messages
+    assert decide(result).exit_code == 0 and result.appended_messages
     assert len([q for q in api.queries if q["path"] == "/j-done/messages"]) == 2  # its 2 pages
     assert rows(tmp_path, "select count(*), count(distinct (job_id, message_id)) from"
                           " cloudflare_email_security.bulk_job_messages") == [(5, 5)]
@@ -229,7 +230,7 @@ def test_an_empty_table_is_appended_to_and_a_filled_one_merged(api: FakeAPI,
 
 def test_a_run_tidies_dlts_working_folder(api: FakeAPI, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("pipelines.housekeeping.KEEP_LOADED_PACKAGES", 1)
+    monkeypatch.setattr("cf_bulk_sync.loading.housekeeping.KEEP_LOADED_PACKAGES", 1)
     run(tmp_path)
     second = run(tmp_path)
     loaded = list((tmp_path / "dlt" / "cf_bulk_sync" / "load" / "loaded").iterdir())

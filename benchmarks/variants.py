@@ -1,6 +1,6 @@
 """The loaders the benchmark compares, each run in a child process of its own:
 
-    python -m pipelines.benchmark.variants NAME --base-url URL --account ID --token T --db PATH
+    python -m benchmarks.variants NAME --base-url URL --account ID --token T --db PATH
 
 prints one JSON line: seconds from start to finish, the part of them spent importing the
 variant's libraries, peak RSS in MiB, requests made.
@@ -25,7 +25,7 @@ TABLES = {  # where each variant leaves the messages, and the column holding the
 def ours(args: argparse.Namespace, workers: int = 4, rerun: bool = False) -> int:
     import dlt
 
-    from pipelines.cloudflare_email_security_pipeline import make_pipeline, sync
+    from cf_bulk_sync.loading.pipeline import make_pipeline, sync
 
     imported()
 
@@ -34,7 +34,7 @@ def ours(args: argparse.Namespace, workers: int = 4, rerun: bool = False) -> int
         result = sync(pipeline, account_id=args.account, api_token=args.token,
                       base_url=args.base_url, per_page=args.per_page, workers=workers,
                       request_budget=args.budget, request_budget_seconds=args.budget_seconds)
-        if result.exit_code:
+        if result.error or result.stats.job_errors:
             raise SystemExit(f"sync failed: {result.error or result.stats.job_errors}")
         return result.stats.requests
 

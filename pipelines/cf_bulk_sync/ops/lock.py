@@ -7,12 +7,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Optional
 
-from pipelines.cloudflare_email_security.errors import CloudflareSyncError
+from ..errors import RunLockedError
 
-
-class RunLockedError(CloudflareSyncError):
-    """Another run of the same pipeline is in progress."""
-
+__all__ = ["RunLock", "RunLockedError", "lock_for"]
 
 class RunLock:
     """Held for the length of a run. The operating system drops the lock when the process ends,

@@ -1,11 +1,9 @@
-"""`cf-bulk-sync`: the command line of the sync, the demo and the simulator."""
+"""The command line's words: commands, options, help texts and the exit-code epilog."""
 
 import argparse
-import sys
-import time
-from typing import Any, List, Optional, Tuple
 
-from pipelines.cloudflare_email_security.settings import ACTION_TYPES, MESSAGE_STATUSES
+from .. import __version__
+from ..source.settings import ACTION_TYPES, MESSAGE_STATUSES
 
 DESCRIPTION = """\
 Sync Cloudflare Email Security bulk action jobs and the messages of each job into a warehouse
@@ -33,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
@@ -130,148 +129,3 @@ def _destination_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", metavar="NAME",
                         help="dataset (schema) of the raw tables (default"
                         " cloudflare_email_security); models go to <dataset>_reporting")
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    from pipelines.cloudflare_email_security_pipeline import disable_telemetry
-
-    disable_telemetry()
-    args = build_parser().parse_args(argv)
-    from pipelines.run_lock import RunLockedError
-
-    try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "models":
-            return _models(args)
-        if args.command == "report":
-            return _report(args)
-        if args.command == "dashboard":
-            return _dashboard(args)
-        if args.command == "demo":
-            from pipelines.demo import run_demo
-
-            return run_demo(args.dir, jobs=args.jobs, seed=args.seed)
-        return _simulate(args)
-    except RunLockedError as e:
-        print(f"cf-bulk-sync: {e}", file=sys.stderr)
-        return 5
-    except Exception as e:  # noqa: BLE001 - one clear line unless --debug
-        if args.debug:
-            raise
-        from pipelines.cloudflare_email_security_pipeline import explain
-
-        print(f"cf-bulk-sync: error: {explain(e)}", file=sys.stderr)
-        return 1
-
-
-def _run(args: argparse.Namespace) -> int:
-    from pipelines.cloudflare_email_security.errors import ConfigurationError
-    from pipelines.cloudflare_email_security_pipeline import make_pipeline, sync
-    from pipelines.run_lock import lock_for
-    from pipelines.run_record import record_run
-    from pipelines.summary import format_summary
-
-    pipeline = make_pipeline(args.destination, args.dataset, progress=args.progress)
-    if args.publish and pipeline.destination.destination_name != "duckdb":
-        raise ConfigurationError(
-            "--publish copies a DuckDB warehouse; point BI tools at"
-            f" {pipeline.destination.destination_name} directly"
-        )
-    with lock_for(pipeline.pipelines_dir, pipeline.pipeline_name):
-        result = sync(
-            pipeline,
-            full_refresh=args.full_refresh,
-            account_id=args.account_id,
-            job_ids=args.job_id,
-            status=args.status,
-            action_type=args.action_type,
-        )
-        print(format_summary(result))
-        build, code = None, result.exit_code
-        if not result.error and not args.no_models:
-            build, code = _build(pipeline, args.warn_only, result)
-        if result.error:
-            print(f"cf-bulk-sync: error: {result.error}", file=sys.stderr)
-            code = 1
-        record_run(pipeline, result, build, code)
-        if args.publish and code in (0, 3, 4):
-            from pipelines.publish import publish
-
-            written = publish(pipeline, args.publish)
-            print(f"published: {', '.join(str(p) for p in written[:1])} and"
-                  f" {len(written) - 1} Parquet files")
-        return code
-
-
-def _models(args: argparse.Namespace) -> int:
-    from pipelines.cloudflare_email_security_pipeline import make_pipeline
-    from pipelines.run_lock import lock_for
-
-    pipeline = make_pipeline(args.destination, args.dataset)
-    with lock_for(pipeline.pipelines_dir, pipeline.pipeline_name):
-        build, code = _build(pipeline, args.warn_only)
-        return code
-
-
-def _build(pipeline: Any, warn_only: bool, result: Any = None) -> Tuple[Any, int]:
-    """Builds the models and prints what happened; 4 when an assertion fails (unless warned).
-    A model that cannot be built is recorded on the run's result when there is one."""
-    from pipelines.cloudflare_email_security.errors import CloudflareSyncError
-    from pipelines.reporting.models import build_models
-    from pipelines.summary import format_build
-
-    try:
-        build = build_models(pipeline)
-    except CloudflareSyncError as e:
-        if result is None:
-            raise
-        result.error = f"models: {e}"
-        return None, 1
-    print(format_build(build, warn_only))
-    if build.failed_assertions and not warn_only:
-        for failure in build.failed_assertions:
-            print(f"cf-bulk-sync: {failure.name}: data assertion failed", file=sys.stderr)
-        return build, 4
-    return build, 0
-
-
-def _dashboard(args: argparse.Namespace) -> int:
-    from pipelines.cloudflare_email_security_pipeline import make_pipeline
-    from pipelines.reporting.dashboard import write_dashboard
-
-    path = write_dashboard(make_pipeline(args.destination, args.dataset), args.out, args.top)
-    print(f"dashboard: {path}")
-    return 0
-
-
-def _report(args: argparse.Namespace) -> int:
-    from pipelines.cloudflare_email_security_pipeline import make_pipeline
-    from pipelines.reporting.report import build_report
-
-    print(build_report(make_pipeline(args.destination, args.dataset), args.job_id, args.top))
-    return 0
-
-
-def _simulate(args: argparse.Namespace) -> int:
-    from pipelines.cf_simulator import DEFAULT_TOKEN, Faults, Simulator, World
-
-    world = World(seed=args.seed, jobs=args.jobs, messages=(args.min_messages, args.max_messages))
-    sim = Simulator(world, port=args.port, faults=Faults(rate=args.fault_rate, seed=args.seed),
-                    latency=args.latency).start()
-    print(f"Simulator serving {len(world.jobs)} jobs on {sim.base_url}")
-    print(f"  export CLOUDFLARE_API_BASE_URL={sim.base_url}")
-    print(f"  export CLOUDFLARE_ACCOUNT_ID={world.account_id}")
-    print(f"  export CLOUDFLARE_API_TOKEN={DEFAULT_TOKEN}")
-    print(f"  time moves with: curl -X POST http://127.0.0.1:{sim.port}/__admin/advance")
-    print("Ctrl-C stops it.", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        sim.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

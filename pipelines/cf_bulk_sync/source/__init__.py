@@ -40,7 +40,9 @@ from .stats import SyncStats
 __all__ = ["cloudflare_email_security", "SyncStats"]
 
 
-@dlt.source(name="cloudflare_email_security")
+# The section is named explicitly: dlt would otherwise take it from this module's name
+# ("source"), and `sources.cloudflare_email_security.*` settings would no longer be found.
+@dlt.source(name="cloudflare_email_security", section="cloudflare_email_security")
 def cloudflare_email_security(
     account_id: Optional[Any] = dlt.config.value,
     api_token: Optional[str] = dlt.secrets.value,

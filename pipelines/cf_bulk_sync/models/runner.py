@@ -1,4 +1,4 @@
-"""Builds the SQL models of `sql/` in the pipeline's destination and runs the assertions.
+"""Builds the SQL models in the pipeline's destination and runs the assertions.
 
 Models are plain DuckDB SQL that name raw tables and other models without a schema. Each is
 parsed once with sqlglot: the names it reads give the build order, raw tables are qualified
@@ -15,11 +15,10 @@ import dlt
 import sqlglot
 from sqlglot import exp
 
-from pipelines.cloudflare_email_security import settings
-from pipelines.cloudflare_email_security.errors import CloudflareSyncError
+from ..errors import ModelError
+from ..source import settings
+from .sql_files import assertion_files, model_files, sql_root
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
-MODEL_FOLDERS = ("staging", "marts")
 REPORTING_SUFFIX = "_reporting"
 SHOWN_ROWS = 5
 
@@ -32,10 +31,6 @@ RAW_TABLES = {
     settings.SNAPSHOTS_TABLE: settings.SNAPSHOT_COLUMNS,
 }
 _EMPTY_TYPES = {"timestamp": "timestamp with time zone", "bigint": "bigint"}
-
-
-class ModelError(CloudflareSyncError):
-    """A model or assertion could not be compiled or built."""
 
 
 @dataclass
@@ -85,13 +80,12 @@ def no_models_yet(pipeline: dlt.Pipeline) -> ModelError:
     )
 
 
-def load_models(sql_dir: Path = SQL_DIR) -> List[Model]:
+def load_models(sql_dir: Optional[Path] = None) -> List[Model]:
     """Every model file, in an order where each model comes after the models it reads."""
     parsed: Dict[str, Model] = {}
-    for folder in MODEL_FOLDERS:
-        for path in sorted((sql_dir / folder).glob("*.sql")):
-            tree = _parse(path)
-            parsed[path.stem] = Model(path.stem, path, tree, _tables_read(tree))
+    for path in model_files(sql_dir or sql_root()):
+        tree = _parse(path)
+        parsed[path.stem] = Model(path.stem, path, tree, _tables_read(tree))
     graph = {name: model.reads & parsed.keys() for name, model in parsed.items()}
     try:
         order = list(TopologicalSorter(graph).static_order())
@@ -106,9 +100,10 @@ def load_models(sql_dir: Path = SQL_DIR) -> List[Model]:
 
 
 def build_models(
-    pipeline: dlt.Pipeline, run_assertions: bool = True, sql_dir: Path = SQL_DIR
+    pipeline: dlt.Pipeline, run_assertions: bool = True, sql_dir: Optional[Path] = None
 ) -> BuildResult:
     """Rebuilds every model as a table of the reporting dataset, then runs the assertions."""
+    sql_dir = sql_dir or sql_root()
     models = load_models(sql_dir)
     names = {m.name for m in models}
     result = BuildResult(reporting_dataset(pipeline))
@@ -132,7 +127,7 @@ def build_models(
                 raise ModelError(f"building {model.path.name} failed: {e}") from e
             result.built.append(model.name)
         if run_assertions:
-            for path in sorted((sql_dir / "assertions").glob("*.sql")):
+            for path in assertion_files(sql_dir):
                 tree = _compile(_parse(path), path.stem, names, present, client, result.dataset)
                 limited = exp.select("*").from_(tree.subquery("offending")).limit(SHOWN_ROWS)
                 with client.execute_query(limited.sql(dialect=dialect)) as cursor:

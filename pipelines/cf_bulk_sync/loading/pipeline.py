@@ -1,32 +1,33 @@
-"""Runs the Cloudflare Email Security source into a dlt destination and reports on the run."""
+"""The dlt pipeline of the sync, and one sync: finish what a crash left, extract, load."""
 
 import gc
 import logging
-import os
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any
 
 import dlt
 from dlt.common.destination.exceptions import UnknownDestinationModule
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines.cloudflare_email_security import SyncStats, cloudflare_email_security
-from pipelines.cloudflare_email_security.arrow_pages import quiet_json_column_notice
-from pipelines.cloudflare_email_security.errors import CloudflareSyncError, ConfigurationError
-from pipelines.cloudflare_email_security.settings import MESSAGES_TABLE
-from pipelines.dlt_defaults import install as install_defaults
-from pipelines.first_load import can_append_to, remove_repeated_rows
-from pipelines.housekeeping import prune_loaded_packages
+from ..errors import CfBulkSyncError, ConfigurationError
+from ..source import SyncStats, cloudflare_email_security
+from ..source.arrow_pages import quiet_json_column_notice
+from ..source.settings import MESSAGES_TABLE
+from .dlt_defaults import install as install_defaults
+from .first_load import can_append_to, remove_repeated_rows
+from .housekeeping import prune_loaded_packages
 
 PIPELINE_NAME = "cf_bulk_sync"
 DATASET_NAME = "cloudflare_email_security"
 
 
 @dataclass
-class RunResult:
-    """What one run did, for the summary and the exit code."""
+class SyncResult:
+    """What one sync did: counters, where it loaded, and the error that stopped it, if any.
+    How the run ends (status, exit code) is decided from this in `cf_bulk_sync.outcome`."""
 
     stats: SyncStats
     destination: str
@@ -34,28 +35,19 @@ class RunResult:
     seconds: float = 0.0
     finished_pending: bool = False
     appended_messages: bool = False
-    error: Optional[str] = None
-    load_ids: List[str] = field(default_factory=list)
-
-    @property
-    def exit_code(self) -> int:
-        if self.error:
-            return 1
-        return 3 if self.stats.job_errors else 0
+    error: str | None = None
+    load_ids: list[str] = field(default_factory=list)
 
 
 def make_pipeline(
     destination: Any = None,
-    dataset: Optional[str] = None,
-    pipelines_dir: Optional[str] = None,
+    dataset: str | None = None,
+    pipelines_dir: str | None = None,
     pipeline_name: str = PIPELINE_NAME,
     progress: str = "none",
 ) -> dlt.Pipeline:
     """The pipeline, by default into DuckDB (`cf_bulk_sync.duckdb` in the working directory, or
-    wherever `DESTINATION__DUCKDB__CREDENTIALS` points)."""
-    # Message pages arrive as Arrow tables (see arrow_pages), which carry their own `_dlt_id`;
-    # dlt adds the load id to those only when told, and tables created from dict rows need it.
-    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    wherever `DESTINATION__DUCKDB__CREDENTIALS` points), with the project's dlt defaults."""
     quiet_json_column_notice(logging.getLogger("dlt"))
     install_defaults()
     try:
@@ -73,16 +65,15 @@ def make_pipeline(
         ) from None
 
 
-def sync(
-    pipeline: dlt.Pipeline, full_refresh: bool = False, **source_args: Any
-) -> RunResult:
+def sync(pipeline: dlt.Pipeline, full_refresh: bool = False, **source_args: Any) -> SyncResult:
     """Loads pending packages left by an earlier run, then extracts and loads a new one.
 
     `source_args` override the source's configuration (account_id, job_ids, status ...);
-    arguments left out are resolved by dlt from `.dlt/*.toml` and the environment.
+    arguments left out are resolved by dlt from `.dlt/*.toml` and the environment. Never
+    raises for a failure of the sync itself: it is described in `SyncResult.error`.
     """
     stats = SyncStats()
-    result = RunResult(stats, pipeline.destination.destination_name, pipeline.dataset_name)
+    result = SyncResult(stats, pipeline.destination.destination_name, pipeline.dataset_name)
     started = time.monotonic()
     try:
         with fewer_collections():
@@ -110,8 +101,9 @@ def fewer_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _sync(pipeline: dlt.Pipeline, result: RunResult, full_refresh: bool,
-          source_args: Dict[str, Any]) -> None:
+def _sync(
+    pipeline: dlt.Pipeline, result: SyncResult, full_refresh: bool, source_args: dict[str, Any]
+) -> None:
     stats = result.stats
     if pipeline.has_pending_data:
         # A package left by a crashed run goes in first. pipeline.run() would load it and
@@ -121,9 +113,11 @@ def _sync(pipeline: dlt.Pipeline, result: RunResult, full_refresh: bool,
         result.finished_pending = True
         repeated = remove_repeated_rows(pipeline, MESSAGES_TABLE, pending.loads_ids)
         if repeated:
-            stats.warn(f"removed {repeated} copies of message rows that the crashed run's"
-                       " load job had written twice")
-    args: Dict[str, Any] = {k: v for k, v in source_args.items() if v not in (None, [], ())}
+            stats.warn(
+                f"removed {repeated} copies of message rows that the crashed run's"
+                " load job had written twice"
+            )
+    args: dict[str, Any] = {k: v for k, v in source_args.items() if v not in (None, [], ())}
     source = cloudflare_email_security(stats=stats, full_refresh=full_refresh, **args)
     if can_append_to(pipeline, MESSAGES_TABLE):
         # see first_load: nothing to merge with, so skip the staging copy and its dedup
@@ -139,13 +133,13 @@ def _sync(pipeline: dlt.Pipeline, result: RunResult, full_refresh: bool,
 
 def explain(error: BaseException) -> str:
     """The one line a user needs: our own error if one is in the chain, else the root cause."""
-    seen = error
-    chain: List[BaseException] = []
+    seen: BaseException | None = error
+    chain: list[BaseException] = []
     while seen is not None and seen not in chain:
         chain.append(seen)
-        seen = seen.__cause__ or seen.__context__  # type: ignore[assignment]
+        seen = seen.__cause__ or seen.__context__
     for item in chain:
-        if isinstance(item, CloudflareSyncError):
+        if isinstance(item, CfBulkSyncError):
             return str(item)
     root = chain[-1]
     # Database drivers add pointers and hints on further lines; a log line needs the first.
@@ -153,9 +147,3 @@ def explain(error: BaseException) -> str:
     if isinstance(error, PipelineStepFailed):
         return f"{error.step} step failed: {type(root).__name__}: {text}"
     return f"{type(root).__name__}: {text}"
-
-
-def disable_telemetry() -> None:
-    """dlt reports anonymous usage to its vendor by default; this tool talks to nobody but the
-    API and the destination."""
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")

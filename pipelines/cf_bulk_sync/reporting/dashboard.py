@@ -14,7 +14,7 @@ import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from . import svg
-from .models import no_models_yet, qualified, reporting_dataset
+from ..models.runner import no_models_yet, qualified, reporting_dataset
 
 STATUSES = ("COMPLETED", "FAILED", "SKIPPED", "CANCELLED", "PENDING", "DISCOVERING",
             "PROCESSING", "OTHER")

@@ -5,7 +5,7 @@ from typing import Any, List, Optional, Sequence
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from .models import no_models_yet, qualified, reporting_dataset
+from ..models.runner import no_models_yet, qualified, reporting_dataset
 
 JOB_COLUMNS = (
     ("job", "job_id"),

@@ -1,16 +1,18 @@
-"""The run summary printed after each run: short, stable lines a cron log can be read by."""
+"""What a run prints: short, stable lines a cron log can be read by, from its outcome."""
 
-from typing import List
-
-from pipelines.cloudflare_email_security_pipeline import RunResult
-from pipelines.reporting.models import BuildResult, describe_failure
+from ..models.runner import BuildResult, describe_failure
+from ..outcome import RunOutcome
 
 
-def format_summary(result: RunResult, title: str = "cf-bulk-sync run") -> str:
+def format_summary(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> str:
+    """The run's summary: its status on the first line, then what it saw and loaded."""
+    result = outcome.sync
+    label = outcome.status.value.upper().replace("_", " ")
+    if result is None:  # refused before the sync started
+        return f"{title}: {label}: {outcome.error}"
     stats = result.stats
-    outcome = "FAILED" if result.error else "PARTIAL" if stats.job_errors else "OK"
-    lines: List[str] = [
-        f"{title}: {outcome} in {result.seconds:.1f}s"
+    lines: list[str] = [
+        f"{title}: {label} in {result.seconds:.1f}s"
         f" (destination {result.destination}, dataset {result.dataset})"
     ]
     if result.finished_pending:
@@ -32,8 +34,8 @@ def format_summary(result: RunResult, title: str = "cf-bulk-sync run") -> str:
         )
     lines.extend(f"  warning: {w}" for w in stats.warnings)
     lines.extend(f"  job error: {job}: {msg}" for job, msg in stats.job_errors.items())
-    if result.error:
-        lines.append(f"  error: {result.error}")
+    if outcome.error:
+        lines.append(f"  error: {outcome.error}")
     return "\n".join(lines)
 
 

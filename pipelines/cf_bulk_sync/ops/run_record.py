@@ -8,8 +8,7 @@ from typing import Any, Dict, Optional
 import dlt
 from dlt.common import logger
 
-from pipelines.cloudflare_email_security_pipeline import RunResult
-from pipelines.reporting.models import BuildResult
+from ..outcome import RunOutcome
 
 RUNS_TABLE = "sync_runs"
 COLUMNS: Dict[str, Dict[str, Any]] = {
@@ -43,19 +42,10 @@ COLUMNS: Dict[str, Dict[str, Any]] = {
 }
 
 
-def run_status(result: RunResult, build: Optional[BuildResult]) -> str:
-    if result.error:
-        return "failed"
-    if result.stats.job_errors:
-        return "partial"
-    if build is not None and build.failed_assertions:
-        return "assertions_failed"
-    return "ok"
-
-
-def make_record(
-    pipeline: dlt.Pipeline, result: RunResult, build: Optional[BuildResult], exit_code: int
-) -> Dict[str, Any]:
+def make_record(pipeline: dlt.Pipeline, outcome: RunOutcome) -> Dict[str, Any]:
+    """The run's row, from its outcome (status and exit code as `outcome.decide` set them)."""
+    result, build = outcome.sync, outcome.build
+    assert result is not None, "only a run that synced is recorded"
     stats = result.stats
     finished = datetime.now(timezone.utc)
     return {
@@ -64,8 +54,8 @@ def make_record(
         "started_at": finished - timedelta(seconds=result.seconds),
         "finished_at": finished,
         "duration_seconds": round(result.seconds, 3),
-        "status": run_status(result, build),
-        "exit_code": exit_code,
+        "status": outcome.status.value,
+        "exit_code": int(outcome.exit_code),
         "jobs_seen": stats.jobs_seen,
         "jobs_synced": stats.jobs_synced,
         "jobs_skipped": stats.jobs_skipped,
@@ -81,18 +71,16 @@ def make_record(
         "assertions_failed": [a.name for a in build.failed_assertions] if build else [],
         "job_errors": dict(stats.job_errors),
         "warnings": list(stats.warnings),
-        "error": result.error,
+        "error": outcome.error,
         "load_ids": list(result.load_ids),
     }
 
 
-def record_run(
-    pipeline: dlt.Pipeline, result: RunResult, build: Optional[BuildResult], exit_code: int
-) -> Optional[Dict[str, Any]]:
+def record_run(pipeline: dlt.Pipeline, outcome: RunOutcome) -> Optional[Dict[str, Any]]:
     """Appends the run's row to `sync_runs` in the raw dataset. A record that cannot be written
     (destination unreachable, or a package of the failed run still pending) is logged, never
     raised: it must not turn a good run into a failed one."""
-    record = make_record(pipeline, result, build, exit_code)
+    record = make_record(pipeline, outcome)
     if pipeline.has_pending_data:
         logger.warning("run record not written: a load package is pending; the next run loads it")
         return None

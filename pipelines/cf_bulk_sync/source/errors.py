@@ -1,20 +1,16 @@
-"""Errors of the sync: one base class, one subclass per way a run can fail.
+"""Errors of the Cloudflare API, under the project's root error (see `cf_bulk_sync.errors`).
 
 Messages name the cause and the fix in one line; none of them ever contains a credential.
 """
 
 from typing import Any, Dict, List, Optional
 
+from ..errors import CfBulkSyncError, ConfigurationError
 
-class CloudflareSyncError(Exception):
-    """Base of every error this source raises on purpose."""
-
-
-class ConfigurationError(CloudflareSyncError):
-    """Bad input found before any request was made."""
+__all__ = ["CfBulkSyncError", "ConfigurationError"]  # re-exported for the source's modules
 
 
-class CloudflareAPIError(CloudflareSyncError):
+class CloudflareAPIError(CfBulkSyncError):
     """The API answered with an error envelope or an error status."""
 
     def __init__(
@@ -62,7 +58,7 @@ class RateLimitedError(TransientAPIError):
     """429 with a Retry-After longer than the run is allowed to wait."""
 
 
-class RunawayPaginationError(CloudflareSyncError):
+class RunawayPaginationError(CfBulkSyncError):
     """The API kept handing out pages past what the job can have, or repeated a cursor."""
 
 

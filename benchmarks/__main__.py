@@ -1,4 +1,4 @@
-"""The benchmark: `python -m pipelines.benchmark [--jobs 20] [--messages 10000] [--latency 0]`.
+"""The benchmark: `python -m benchmarks [--jobs 20] [--messages 10000] [--latency 0]`.
 
 Starts the simulator on 127.0.0.1 with every job settled and exactly `--messages` messages per
 job, then runs each variant (see variants.py) `--repeat` times, alternating A B C A B C, each in
@@ -21,7 +21,7 @@ from typing import Any, Dict, List
 
 import duckdb
 
-from pipelines.cf_simulator import DEFAULT_TOKEN, Simulator, World
+from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator, World
 
 from .variants import TABLES, VARIANTS
 
@@ -55,7 +55,7 @@ def run_variant(variant: str, sim: Simulator, args: argparse.Namespace) -> Dict[
         database = Path(folder) / "warehouse.duckdb"
         sim.reset_counts()
         child = subprocess.run(
-            [sys.executable, "-m", "pipelines.benchmark.variants", variant,
+            [sys.executable, "-m", "benchmarks.variants", variant,
              "--base-url", sim.base_url, "--account", sim.world.account_id,
              "--token", DEFAULT_TOKEN, "--db", str(database), "--work", folder,
              "--per-page", str(args.per_page), "--budget", str(args.budget),
@@ -73,7 +73,7 @@ def run_variant(variant: str, sim: Simulator, args: argparse.Namespace) -> Dict[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.benchmark",
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=20)

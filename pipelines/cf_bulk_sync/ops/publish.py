@@ -12,8 +12,8 @@ from typing import List
 
 import dlt
 
-from pipelines.cloudflare_email_security.errors import ConfigurationError
-from pipelines.reporting.models import load_models, reporting_dataset
+from ..errors import ConfigurationError
+from ..models.runner import load_models, reporting_dataset
 
 SNAPSHOT_FILE = "cf_bulk_sync.duckdb"
 

@@ -12,6 +12,9 @@ dlt also keeps every loaded file in its working folder (`load/loaded/<load id>`)
 all data ever synced, 22 MB per 200k messages, growing with every scheduled run. The data is in
 the warehouse once loaded, so those files are deleted (`load.delete_completed_jobs`); a
 package that failed keeps them for inspection.
+
+Settings dlt needs for our tables (the load id on Arrow items) and telemetry are set here too,
+so that nothing writes to the process's environment.
 """
 
 import copy
@@ -26,6 +29,12 @@ DEFAULTS = {
         "duckdb": {"credentials": {"global_config": {"memory_limit": DUCKDB_MEMORY_LIMIT}}}
     },
     "load": {"delete_completed_jobs": True},
+    # Message pages arrive as Arrow tables (see source.arrow_pages), which carry their own
+    # `_dlt_id`; dlt adds the load id to those only when told, and tables from dict rows need it.
+    "normalize": {"parquet_normalizer": {"add_dlt_load_id": True}},
+    # dlt reports anonymous usage to its vendor by default; this tool talks to nobody but the
+    # API and the destination.
+    "runtime": {"dlthub_telemetry": False},
 }
 
 

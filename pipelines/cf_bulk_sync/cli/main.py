@@ -1,0 +1,140 @@
+"""`cf-bulk-sync`: one function per command. Every command's exit code comes from
+`cf_bulk_sync.outcome`; `run` and `demo` print a `RunOutcome` that `run_once` returned."""
+
+import argparse
+import sys
+import time
+
+from ..outcome import ExitCode, RunOutcome, exit_code_of
+from .parser import build_parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(COMMANDS[args.command](args))
+    except Exception as e:  # noqa: BLE001 - one clear line unless --debug
+        if args.debug:
+            raise
+        from ..loading.pipeline import explain
+
+        code = exit_code_of(e)
+        prefix = "" if code == ExitCode.LOCKED else "error: "
+        print(f"cf-bulk-sync: {prefix}{explain(e)}", file=sys.stderr)
+        return int(code)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..run import RunOptions, run_once
+
+    outcome = run_once(
+        RunOptions(
+            destination=args.destination,
+            dataset=args.dataset,
+            full_refresh=args.full_refresh,
+            models=not args.no_models,
+            warn_only=args.warn_only,
+            publish=args.publish,
+            progress=args.progress,
+            source_args=dict(
+                account_id=args.account_id,
+                job_ids=args.job_id,
+                status=args.status,
+                action_type=args.action_type,
+            ),
+        )
+    )
+    show(outcome)
+    return int(outcome.exit_code)
+
+
+def show(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> None:
+    """Prints the outcome: the summary and the models on stdout, what failed on stderr."""
+    from .summary import format_build, format_summary
+
+    if outcome.sync is None:  # refused: locked, or bad input before anything ran
+        print(f"cf-bulk-sync: {'' if outcome.exit_code == ExitCode.LOCKED else 'error: '}"
+              f"{outcome.error}", file=sys.stderr)
+        return
+    print(format_summary(outcome, title))
+    if outcome.build is not None:
+        print(format_build(outcome.build, outcome.warn_only))
+        if not outcome.warn_only:
+            for failure in outcome.build.failed_assertions:
+                print(f"cf-bulk-sync: {failure.name}: data assertion failed", file=sys.stderr)
+    if outcome.error:
+        print(f"cf-bulk-sync: error: {outcome.error}", file=sys.stderr)
+    if outcome.published:
+        print(f"published: {outcome.published[0]} and {len(outcome.published) - 1} Parquet"
+              " files")
+
+
+def _models(args: argparse.Namespace) -> int:
+    from ..loading.pipeline import make_pipeline
+    from ..models.runner import build_models
+    from ..ops.lock import lock_for
+    from ..outcome import decide
+    from .summary import format_build
+
+    pipeline = make_pipeline(args.destination, args.dataset)
+    with lock_for(pipeline.pipelines_dir, pipeline.pipeline_name):
+        build = build_models(pipeline)
+    outcome = decide(None, build, warn_only=args.warn_only)
+    print(format_build(build, args.warn_only))
+    if not args.warn_only:
+        for failure in build.failed_assertions:
+            print(f"cf-bulk-sync: {failure.name}: data assertion failed", file=sys.stderr)
+    return int(outcome.exit_code)
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from ..loading.pipeline import make_pipeline
+    from ..reporting.dashboard import write_dashboard
+
+    path = write_dashboard(make_pipeline(args.destination, args.dataset), args.out, args.top)
+    print(f"dashboard: {path}")
+    return ExitCode.OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from ..loading.pipeline import make_pipeline
+    from ..reporting.report import build_report
+
+    print(build_report(make_pipeline(args.destination, args.dataset), args.job_id, args.top))
+    return ExitCode.OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.dir, jobs=args.jobs, seed=args.seed)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from ..simulator import DEFAULT_TOKEN, Faults, Simulator, World
+
+    world = World(seed=args.seed, jobs=args.jobs, messages=(args.min_messages, args.max_messages))
+    sim = Simulator(world, port=args.port, faults=Faults(rate=args.fault_rate, seed=args.seed),
+                    latency=args.latency).start()
+    print(f"Simulator serving {len(world.jobs)} jobs on {sim.base_url}")
+    print(f"  export CLOUDFLARE_API_BASE_URL={sim.base_url}")
+    print(f"  export CLOUDFLARE_ACCOUNT_ID={world.account_id}")
+    print(f"  export CLOUDFLARE_API_TOKEN={DEFAULT_TOKEN}")
+    print(f"  time moves with: curl -X POST http://127.0.0.1:{sim.port}/__admin/advance")
+    print("Ctrl-C stops it.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        sim.stop()
+    return ExitCode.OK
+
+
+COMMANDS = {
+    "run": _run,
+    "models": _models,
+    "report": _report,
+    "dashboard": _dashboard,
+    "demo": _demo,
+    "simulate": _simulate,
+}

@@ -1,0 +1,21 @@
+"""The project's errors: one root, one subclass per kind of failure a user must act on.
+
+Messages name the cause and the fix in one line; none of them ever contains a credential.
+The Cloudflare API's errors are in `source.errors`, under the same root.
+"""
+
+
+class CfBulkSyncError(Exception):
+    """Base of every error cf-bulk-sync raises on purpose."""
+
+
+class ConfigurationError(CfBulkSyncError):
+    """Bad input found before any request was made."""
+
+
+class RunLockedError(CfBulkSyncError):
+    """Another run of the same pipeline is in progress."""
+
+
+class ModelError(CfBulkSyncError):
+    """A model or assertion could not be found, compiled or built."""

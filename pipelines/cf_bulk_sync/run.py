@@ -1,0 +1,86 @@
+"""One run: lock, sync, models, record, publish, and one outcome (see `outcome.decide`).
+
+`run_once` is what `cf-bulk-sync run`, the demo and orchestrator wrappers call. It returns a
+`RunOutcome` for every way a run can end, and prints nothing: the caller shows the outcome.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import dlt
+
+from .errors import CfBulkSyncError, ConfigurationError, ModelError
+from .loading.pipeline import PIPELINE_NAME, make_pipeline, sync
+from .models.runner import BuildResult, build_models
+from .ops.lock import lock_for
+from .ops.publish import publish
+from .ops.run_record import record_run
+from .outcome import ExitCode, RunOutcome, decide, refused
+
+# Outcomes after which a BI snapshot is still worth publishing: the data loaded.
+PUBLISHED_AFTER = (ExitCode.OK, ExitCode.PARTIAL, ExitCode.ASSERTIONS_FAILED)
+
+
+@dataclass
+class RunOptions:
+    """What one run does. `source_args` go to the dlt source (account_id, job_ids, status,
+    action_type, api_token, base_url ...); left out, dlt resolves them from its config."""
+
+    destination: Any = None
+    dataset: str | None = None
+    pipelines_dir: str | None = None
+    pipeline_name: str = PIPELINE_NAME
+    full_refresh: bool = False
+    models: bool = True
+    warn_only: bool = False
+    publish: str | None = None
+    progress: str = "none"
+    record: bool = True
+    source_args: dict[str, Any] = field(default_factory=dict)
+
+
+def pipeline_for(options: RunOptions) -> dlt.Pipeline:
+    return make_pipeline(
+        options.destination,
+        options.dataset,
+        pipelines_dir=options.pipelines_dir,
+        pipeline_name=options.pipeline_name,
+        progress=options.progress,
+    )
+
+
+def run_once(options: RunOptions) -> RunOutcome:
+    """Runs the sync under the pipeline's lock, then the models, records the run in
+    `sync_runs` and publishes a BI snapshot when asked to."""
+    try:
+        pipeline = pipeline_for(options)
+        if options.publish and pipeline.destination.destination_name != "duckdb":
+            raise ConfigurationError(
+                "--publish copies a DuckDB warehouse; point BI tools at"
+                f" {pipeline.destination.destination_name} directly"
+            )
+        with lock_for(pipeline.pipelines_dir, pipeline.pipeline_name):
+            return _locked_run(pipeline, options)
+    except CfBulkSyncError as e:  # raised before the sync started: bad input, or locked
+        return refused(e)
+
+
+def _locked_run(pipeline: dlt.Pipeline, options: RunOptions) -> RunOutcome:
+    result = sync(pipeline, full_refresh=options.full_refresh, **options.source_args)
+    build: BuildResult | None = None
+    error = None
+    if result.error is None and options.models:
+        try:
+            build = build_models(pipeline)
+        except ModelError as e:
+            error = f"models: {e}"
+    outcome = decide(result, build, error, options.warn_only)
+    if options.record:
+        outcome.record = record_run(pipeline, outcome)
+    if options.publish and outcome.exit_code in PUBLISHED_AFTER:
+        try:
+            outcome.published = publish(pipeline, options.publish)
+        except (CfBulkSyncError, OSError) as e:
+            # the run itself is recorded as it went; the snapshot is what failed
+            outcome = decide(result, build, f"publish: {e}", options.warn_only)
+    return outcome
