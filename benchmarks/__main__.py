@@ -17,7 +17,7 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import duckdb
 
@@ -34,14 +34,15 @@ def verify(variant: str, database: Path, truth: Counter) -> None:
         total, keys = con.sql(
             f"select count(*), count(distinct ({job_column}, message_id)) from {table}"
         ).fetchall()[0]
-        statuses = Counter(dict(con.sql(f"select status, count(*) from {table} group by 1")
-                                .fetchall()))
+        statuses = Counter(
+            dict(con.sql(f"select status, count(*) from {table} group by 1").fetchall())
+        )
     expected = sum(truth.values())
     if (total, keys, statuses) != (expected, expected, truth):
         raise SystemExit(f"{variant}: loaded {total} rows ({keys} keys), expected {expected}")
 
 
-def busiest_window(times: List[float], seconds: float) -> int:
+def busiest_window(times: list[float], seconds: float) -> int:
     most, start = 0, 0
     for end, moment in enumerate(times):
         while moment - times[start] >= seconds:
@@ -50,39 +51,63 @@ def busiest_window(times: List[float], seconds: float) -> int:
     return most
 
 
-def run_variant(variant: str, sim: Simulator, args: argparse.Namespace) -> Dict[str, Any]:
+def run_variant(variant: str, sim: Simulator, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"bench-{variant}-") as folder:
         database = Path(folder) / "warehouse.duckdb"
         sim.reset_counts()
         child = subprocess.run(
-            [sys.executable, "-m", "benchmarks.variants", variant,
-             "--base-url", sim.base_url, "--account", sim.world.account_id,
-             "--token", DEFAULT_TOKEN, "--db", str(database), "--work", folder,
-             "--per-page", str(args.per_page), "--budget", str(args.budget),
-             "--budget-seconds", str(args.budget_seconds)],
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.variants",
+                variant,
+                "--base-url",
+                sim.base_url,
+                "--account",
+                sim.world.account_id,
+                "--token",
+                DEFAULT_TOKEN,
+                "--db",
+                str(database),
+                "--work",
+                folder,
+                "--per-page",
+                str(args.per_page),
+                "--budget",
+                str(args.budget),
+                "--budget-seconds",
+                str(args.budget_seconds),
+            ],
+            capture_output=True,
+            text=True,
         )
         if child.returncode:
             raise SystemExit(f"{variant} failed:\n{child.stderr[-3000:]}")
         measured = json.loads(child.stdout.strip().splitlines()[-1])
         verify(variant, database, args.truth)
         served = sum(v for k, v in sim.counts.items() if k != "rate_limited")
-        measured.update(served=served,
-                        busiest=busiest_window(list(sim.request_times), args.budget_seconds))
+        measured.update(
+            served=served, busiest=busiest_window(list(sim.request_times), args.budget_seconds)
+        )
         return measured
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--jobs", type=int, default=20)
     parser.add_argument("--messages", type=int, default=10000, help="messages per job")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--per-page", type=int, default=1000)
-    parser.add_argument("--variants", default=DEFAULT_VARIANTS,
-                        help=f"comma-separated, from: {', '.join(sorted(VARIANTS))}")
+    parser.add_argument(
+        "--variants",
+        default=DEFAULT_VARIANTS,
+        help=f"comma-separated, from: {', '.join(sorted(VARIANTS))}",
+    )
     parser.add_argument("--budget", type=int, default=1200, help="our request budget")
     parser.add_argument("--budget-seconds", type=float, default=300.0)
     parser.add_argument("--json", metavar="FILE", help="also write the raw measurements here")
@@ -92,45 +117,59 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown variants: {', '.join(sorted(unknown))}")
 
-    world = World(seed=1, jobs=args.jobs, messages=(args.messages, args.messages),
-                  status="COMPLETED")
+    world = World(
+        seed=1, jobs=args.jobs, messages=(args.messages, args.messages), status="COMPLETED"
+    )
     for job in world.jobs.values():
         job.message_bytes()  # rendered once, up front: the simulator must not be the bottleneck
     args.truth = Counter(world.truth_messages().values())
     rows = sum(args.truth.values())
-    results: Dict[str, List[Dict[str, Any]]] = {v: [] for v in variants}
+    results: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
     with Simulator(world, latency=args.latency) as sim:
-        print(f"{args.jobs} jobs x {args.messages} messages = {rows} rows, per_page"
-              f" {args.per_page}, latency {args.latency * 1000:.0f} ms, {args.repeat} rounds",
-              flush=True)
+        print(
+            f"{args.jobs} jobs x {args.messages} messages = {rows} rows, per_page"
+            f" {args.per_page}, latency {args.latency * 1000:.0f} ms, {args.repeat} rounds",
+            flush=True,
+        )
         for round_number in range(args.repeat):
             for variant in variants:
                 measured = run_variant(variant, sim, args)
                 results[variant].append(measured)
-                print(f"  round {round_number + 1} {variant}: {measured['seconds']:.2f}s,"
-                      f" {measured['rss_mib']:.0f} MiB", flush=True)
+                print(
+                    f"  round {round_number + 1} {variant}: {measured['seconds']:.2f}s,"
+                    f" {measured['rss_mib']:.0f} MiB",
+                    flush=True,
+                )
     print_table(results, rows, args)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 
 
-def print_table(results: Dict[str, List[Dict[str, Any]]], rows: int,
-                args: argparse.Namespace) -> None:
-    base = statistics.median(r["seconds"] for r in results["handwritten"]) \
-        if "handwritten" in results else None
-    print(f"\n{'variant':<18} {'median s':>9} {'imports':>8} {'rows/s':>10} {'peak MiB':>9}"
-          f" {'x hand':>7} {'requests':>9}"
-          f" {'busiest ' + format(args.budget_seconds, 'g') + 's':>13}")
+def print_table(
+    results: dict[str, list[dict[str, Any]]], rows: int, args: argparse.Namespace
+) -> None:
+    base = (
+        statistics.median(r["seconds"] for r in results["handwritten"])
+        if "handwritten" in results
+        else None
+    )
+    print(
+        f"\n{'variant':<18} {'median s':>9} {'imports':>8} {'rows/s':>10} {'peak MiB':>9}"
+        f" {'x hand':>7} {'requests':>9}"
+        f" {'busiest ' + format(args.budget_seconds, 'g') + 's':>13}"
+    )
     for variant, runs in results.items():
         median = statistics.median(r["seconds"] for r in runs)
         imports = statistics.median(r["imports"] for r in runs)
         ratio = f"{median / base:.2f}" if base else "-"
-        print(f"{variant:<18} {median:>9.2f} {imports:>8.2f} {rows / median:>10.0f}"
-              f" {max(r['rss_mib'] for r in runs):>9.0f} {ratio:>7}"
-              f" {requests_of(runs[-1]):>9} {max(r['busiest'] for r in runs):>13}")
+        print(
+            f"{variant:<18} {median:>9.2f} {imports:>8.2f} {rows / median:>10.0f}"
+            f" {max(r['rss_mib'] for r in runs):>9.0f} {ratio:>7}"
+            f" {requests_of(runs[-1]):>9} {max(r['busiest'] for r in runs):>13}"
+        )
 
 
-def requests_of(run: Dict[str, Any]) -> int:
+def requests_of(run: dict[str, Any]) -> int:
     """The variant's own count where it keeps one (a rerun's server log also holds the full
     sync before it), else what the simulator served."""
     return run["requests"] if run["requests"] >= 0 else run["served"]

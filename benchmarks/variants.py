@@ -12,8 +12,9 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator
+from typing import Any
 
 TABLES = {  # where each variant leaves the messages, and the column holding the job id
     "ours": ("cloudflare_email_security.bulk_job_messages", "job_id"),
@@ -31,9 +32,16 @@ def ours(args: argparse.Namespace, workers: int = 4, rerun: bool = False) -> int
 
     def run() -> int:
         pipeline = make_pipeline(dlt.destinations.duckdb(args.db), pipelines_dir=args.work)
-        result = sync(pipeline, account_id=args.account, api_token=args.token,
-                      base_url=args.base_url, per_page=args.per_page, workers=workers,
-                      request_budget=args.budget, request_budget_seconds=args.budget_seconds)
+        result = sync(
+            pipeline,
+            account_id=args.account,
+            api_token=args.token,
+            base_url=args.base_url,
+            per_page=args.per_page,
+            workers=workers,
+            request_budget=args.budget,
+            request_budget_seconds=args.budget_seconds,
+        )
         if result.error or result.stats.job_errors:
             raise SystemExit(f"sync failed: {result.error or result.stats.job_errors}")
         return result.stats.requests
@@ -60,7 +68,7 @@ def handwritten(args: argparse.Namespace) -> int:
     def pages(url: str) -> Iterator[list]:
         cursor = None
         while True:
-            params: Dict[str, Any] = {"per_page": args.per_page}
+            params: dict[str, Any] = {"per_page": args.per_page}
             if cursor:
                 params["cursor"] = cursor
             body = orjson.loads(session.get(url, params=params).content)
@@ -70,18 +78,34 @@ def handwritten(args: argparse.Namespace) -> int:
             if not cursor:
                 return
 
-    params = pa.struct([(n, pa.string()) for n in
-                        ("client_recipient", "destination", "type", "expected_disposition")])
-    schema = pa.schema([("message_id", pa.string()), ("action_type", pa.string()),
-                        ("action_params", params), ("created_at", pa.string()),
-                        ("processed_at", pa.string()), ("retry_after", pa.string()),
-                        ("retry_count", pa.int64()), ("status", pa.string()),
-                        ("status_message", pa.string()), ("postfix_id", pa.string()),
-                        ("alert_id", pa.string()), ("email_message_id", pa.string())])
+    params = pa.struct(
+        [
+            (n, pa.string())
+            for n in ("client_recipient", "destination", "type", "expected_disposition")
+        ]
+    )
+    schema = pa.schema(
+        [
+            ("message_id", pa.string()),
+            ("action_type", pa.string()),
+            ("action_params", params),
+            ("created_at", pa.string()),
+            ("processed_at", pa.string()),
+            ("retry_after", pa.string()),
+            ("retry_count", pa.int64()),
+            ("status", pa.string()),
+            ("status_message", pa.string()),
+            ("postfix_id", pa.string()),
+            ("alert_id", pa.string()),
+            ("email_message_id", pa.string()),
+        ]
+    )
     con = duckdb.connect(args.db)
     jobs = [job for page in pages(root) for job in page]
-    con.execute("create table bulk_jobs as select * from read_json_auto(?)",
-                [_write_json(Path(args.work) / "jobs.json", jobs)])
+    con.execute(
+        "create table bulk_jobs as select * from read_json_auto(?)",
+        [_write_json(Path(args.work) / "jobs.json", jobs)],
+    )
     created = False
     for job in jobs:
         for page in pages(f"{root}/{job['job_id']}/messages"):
@@ -107,26 +131,38 @@ def rest_api(args: argparse.Namespace, file_format: str = "") -> int:
     from dlt.sources.rest_api import rest_api_source
 
     imported()
-    source = rest_api_source({
-        "client": {
-            "base_url": f"{args.base_url}/accounts/{args.account}/email-security/investigate/",
-            "auth": {"type": "bearer", "token": args.token},
-            "paginator": {"type": "cursor", "cursor_path": "result_info.next",
-                          "cursor_param": "cursor"},
-        },
-        "resource_defaults": {
-            "write_disposition": "merge",
-            "endpoint": {"data_selector": "result", "params": {"per_page": args.per_page}},
-        },
-        "resources": [
-            {"name": "bulk_jobs", "primary_key": "job_id", "endpoint": {"path": "bulk"}},
-            {"name": "bulk_job_messages", "primary_key": ["_bulk_jobs_job_id", "message_id"],
-             "include_from_parent": ["job_id"],
-             "endpoint": {"path": "bulk/{resources.bulk_jobs.job_id}/messages"}},
-        ],
-    })
-    pipeline = dlt.pipeline("rest_api_bench", destination=dlt.destinations.duckdb(args.db),
-                            dataset_name="rest_api", pipelines_dir=args.work)
+    source = rest_api_source(
+        {
+            "client": {
+                "base_url": f"{args.base_url}/accounts/{args.account}/email-security/investigate/",
+                "auth": {"type": "bearer", "token": args.token},
+                "paginator": {
+                    "type": "cursor",
+                    "cursor_path": "result_info.next",
+                    "cursor_param": "cursor",
+                },
+            },
+            "resource_defaults": {
+                "write_disposition": "merge",
+                "endpoint": {"data_selector": "result", "params": {"per_page": args.per_page}},
+            },
+            "resources": [
+                {"name": "bulk_jobs", "primary_key": "job_id", "endpoint": {"path": "bulk"}},
+                {
+                    "name": "bulk_job_messages",
+                    "primary_key": ["_bulk_jobs_job_id", "message_id"],
+                    "include_from_parent": ["job_id"],
+                    "endpoint": {"path": "bulk/{resources.bulk_jobs.job_id}/messages"},
+                },
+            ],
+        }
+    )
+    pipeline = dlt.pipeline(
+        "rest_api_bench",
+        destination=dlt.destinations.duckdb(args.db),
+        dataset_name="rest_api",
+        pipelines_dir=args.work,
+    )
     pipeline.run(source, **({"loader_file_format": file_format} if file_format else {}))
     return -1  # rest_api does not count its requests; the simulator does
 
@@ -149,7 +185,7 @@ def _write_json(path: Path, rows: list) -> str:
     return str(path)
 
 
-VARIANTS: Dict[str, Callable[[argparse.Namespace], int]] = {
+VARIANTS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ours": ours,
     "ours-1-worker": lambda a: ours(a, workers=1),
     "ours-rerun": lambda a: ours(a, rerun=True),
@@ -157,7 +193,7 @@ VARIANTS: Dict[str, Callable[[argparse.Namespace], int]] = {
     "rest_api-defaults": rest_api,
     "rest_api-parquet": lambda a: rest_api(a, "parquet"),
 }
-TIMER: Dict[str, float] = {}
+TIMER: dict[str, float] = {}
 
 
 def main() -> None:
@@ -174,8 +210,16 @@ def main() -> None:
     requests_made = VARIANTS[args.variant](args)
     seconds = time.perf_counter() - TIMER["start"]
     peak = peak_rss_mib()
-    print(json.dumps({"seconds": seconds, "imports": TIMER["imported"] - TIMER["start"],
-                      "rss_mib": peak, "requests": requests_made}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "imports": TIMER["imported"] - TIMER["start"],
+                "rss_mib": peak,
+                "requests": requests_made,
+            }
+        )
+    )
     sys.stdout.flush()
 
 

@@ -1,14 +1,15 @@
 """Shared isolation: every test gets its own dlt folder, working directory and environment."""
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional
+from typing import Any
 
 import dlt
 import pytest
 
-from cf_bulk_sync.simulator import DEFAULT_TOKEN, Faults, Simulator, World
 from cf_bulk_sync.loading.pipeline import SyncResult, make_pipeline, sync
+from cf_bulk_sync.simulator import DEFAULT_TOKEN, Faults, Simulator, World
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 TOKEN = "test-token-3f9a1c"
@@ -50,7 +51,7 @@ class Syncer:
         )
 
     def run(self, full_refresh: bool = False, **overrides: Any) -> SyncResult:
-        args: Dict[str, Any] = dict(
+        args: dict[str, Any] = dict(
             account_id=self.sim.world.account_id,
             api_token=DEFAULT_TOKEN,
             base_url=self.sim.base_url,
@@ -66,9 +67,10 @@ class Syncer:
         with duckdb.connect(str(self.database), read_only=True) as con:
             return con.sql(sql).fetchall()
 
-    def messages(self, where: Optional[str] = None) -> Dict[Any, str]:
-        if not self.query("select 1 from information_schema.tables where table_name ="
-                          " 'bulk_job_messages'"):
+    def messages(self, where: str | None = None) -> dict[Any, str]:
+        if not self.query(
+            "select 1 from information_schema.tables where table_name = 'bulk_job_messages'"
+        ):
             return {}  # nothing loaded yet
         rows = self.query(
             "select job_id, message_id, status from cloudflare_email_security.bulk_job_messages"

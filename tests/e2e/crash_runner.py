@@ -9,7 +9,8 @@ CRASH_AT: `extract:N` after the Nth message page; `normalize` as normalisation s
 import os
 import signal
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def die() -> None:

@@ -20,10 +20,27 @@ VARIANTS = ["handwritten", "ours", "ours-rerun", "rest_api-parquet"]
 def test_every_variant_runs_and_is_verified(tmp_path: Path) -> None:
     out = tmp_path / "runs.json"
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--jobs", "3", "--messages", "40",
-         "--per-page", "15", "--repeat", "1", "--variants", ",".join(VARIANTS),
-         "--json", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--jobs",
+            "3",
+            "--messages",
+            "40",
+            "--per-page",
+            "15",
+            "--repeat",
+            "1",
+            "--variants",
+            ",".join(VARIANTS),
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     runs = json.loads(out.read_text())
@@ -31,8 +48,9 @@ def test_every_variant_runs_and_is_verified(tmp_path: Path) -> None:
     # 1 list page + 3 pages per job; the rerun asks for the list only
     assert runs["handwritten"][0]["served"] == runs["ours"][0]["served"] == 10
     assert runs["ours"][0]["requests"] == 10 and runs["ours-rerun"][0]["requests"] == 1
-    assert all(0 < runs[v][0]["imports"] < runs[v][0]["seconds"] for v in VARIANTS
-               if v != "ours-rerun")  # the rerun is timed after its imports and first run
+    assert all(
+        0 < runs[v][0]["imports"] < runs[v][0]["seconds"] for v in VARIANTS if v != "ours-rerun"
+    )  # the rerun is timed after its imports and first run
     table = done.stdout.split("variant", 1)[1]
     assert all(name in table for name in VARIANTS)
 
@@ -40,8 +58,10 @@ def test_every_variant_runs_and_is_verified(tmp_path: Path) -> None:
 def test_a_wrong_warehouse_is_refused(tmp_path: Path) -> None:
     database = tmp_path / "w.duckdb"
     with duckdb.connect(str(database)) as con:
-        con.execute("create table bulk_job_messages as select 'j' as job_id, 'm' as message_id,"
-                    " 'COMPLETED' as status from range(2)")  # one message loaded twice
+        con.execute(
+            "create table bulk_job_messages as select 'j' as job_id, 'm' as message_id,"
+            " 'COMPLETED' as status from range(2)"
+        )  # one message loaded twice
     with pytest.raises(SystemExit, match="loaded 2 rows \\(1 keys\\), expected 2"):
         verify("handwritten", database, Counter({"COMPLETED": 2}))
 

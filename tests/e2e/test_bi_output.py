@@ -2,7 +2,6 @@
 
 import json
 from pathlib import Path
-from typing import Dict
 
 import duckdb
 import pytest
@@ -13,7 +12,7 @@ from ..support.cli import cli, cli_env
 
 
 @pytest.fixture
-def env(simulator: Simulator, tmp_path: Path) -> Dict[str, str]:
+def env(simulator: Simulator, tmp_path: Path) -> dict[str, str]:
     return cli_env(simulator, tmp_path)
 
 
@@ -22,62 +21,94 @@ def query(path: Path, sql: str) -> list:
         return con.sql(sql).fetchall()
 
 
-def test_every_run_leaves_a_record_good_or_failed(env: Dict[str, str], tmp_path: Path,
-                                                   simulator: Simulator) -> None:
+def test_every_run_leaves_a_record_good_or_failed(
+    env: dict[str, str], tmp_path: Path, simulator: Simulator
+) -> None:
     assert cli("run", env=env, cwd=tmp_path).returncode == 0
     bad = cli("run", env={**env, "CLOUDFLARE_API_TOKEN": "wrong-token-77"}, cwd=tmp_path)
     assert bad.returncode == 1
-    records = query(tmp_path / "w.duckdb",
-                    "select status, exit_code, jobs_seen, rows_loaded, requests, models_built,"
-                    " error, rows_by_status, started_at <= finished_at from"
-                    " cloudflare_email_security.sync_runs order by finished_at")
+    records = query(
+        tmp_path / "w.duckdb",
+        "select status, exit_code, jobs_seen, rows_loaded, requests, models_built,"
+        " error, rows_by_status, started_at <= finished_at from"
+        " cloudflare_email_security.sync_runs order by finished_at",
+    )
     assert len(records) == 2
     good, failed = records
     messages = sum(len(j.messages) for j in simulator.world.jobs.values())
-    assert good[:6] == ("ok", 0, len(simulator.world.jobs), messages, 1 + len(
-        simulator.world.jobs), 9)
+    assert good[:6] == (
+        "ok",
+        0,
+        len(simulator.world.jobs),
+        messages,
+        1 + len(simulator.world.jobs),
+        9,
+    )
     assert good[6] is None and sum(json.loads(good[7]).values()) == messages and good[8]
     assert failed[:2] == ("failed", 1) and failed[3] == 0
     assert failed[6].startswith("Authentication failed (HTTP 403, code 10000")
     assert "wrong-token-77" not in str(records)
 
 
-def test_publish_writes_whole_files_and_readers_keep_theirs(env: Dict[str, str],
-                                                            tmp_path: Path) -> None:
+def test_publish_writes_whole_files_and_readers_keep_theirs(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     first = cli("run", "--publish", "bi", env=env, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     snapshot = tmp_path / "bi" / "cf_bulk_sync.duckdb"
-    marts = {"job_status_counts", "job_failure_reasons", "failure_reasons", "job_reconciliation",
-             "daily_message_activity", "job_progress"}
+    marts = {
+        "job_status_counts",
+        "job_failure_reasons",
+        "failure_reasons",
+        "job_reconciliation",
+        "daily_message_activity",
+        "job_progress",
+    }
     assert {p.stem for p in (tmp_path / "bi" / "parquet").glob("*.parquet")} == marts
     assert not [p for p in (tmp_path / "bi").rglob("*") if p.name.endswith(".tmp")]
     for mart in marts:
-        expected = query(tmp_path / "w.duckdb",
-                         f"select count(*) from cloudflare_email_security_reporting.{mart}")
-        assert query(snapshot, f"select count(*) from cloudflare_email_security_reporting"
-                               f".{mart}") == expected
-        assert duckdb.sql(f"select count(*) from '{tmp_path}/bi/parquet/{mart}.parquet'"
-                          ).fetchall() == expected
-    assert query(snapshot, "select count(*) from cloudflare_email_security.bulk_job_messages"
-                 ) == query(tmp_path / "w.duckdb", "select count(*) from"
-                            " cloudflare_email_security.bulk_job_messages")
+        expected = query(
+            tmp_path / "w.duckdb",
+            f"select count(*) from cloudflare_email_security_reporting.{mart}",
+        )
+        assert (
+            query(snapshot, f"select count(*) from cloudflare_email_security_reporting.{mart}")
+            == expected
+        )
+        assert (
+            duckdb.sql(f"select count(*) from '{tmp_path}/bi/parquet/{mart}.parquet'").fetchall()
+            == expected
+        )
+    assert query(
+        snapshot, "select count(*) from cloudflare_email_security.bulk_job_messages"
+    ) == query(
+        tmp_path / "w.duckdb", "select count(*) from cloudflare_email_security.bulk_job_messages"
+    )
     # a BI tool holding the old snapshot open keeps reading it while a new one is published
     reader = duckdb.connect(str(snapshot), read_only=True)
     try:
-        before = reader.sql("select count(*) from cloudflare_email_security.sync_runs"
-                            ).fetchall()
+        before = reader.sql("select count(*) from cloudflare_email_security.sync_runs").fetchall()
         assert cli("run", "--publish", "bi", env=env, cwd=tmp_path).returncode == 0
-        assert reader.sql("select count(*) from cloudflare_email_security.sync_runs"
-                          ).fetchall() == before
+        assert (
+            reader.sql("select count(*) from cloudflare_email_security.sync_runs").fetchall()
+            == before
+        )
     finally:
         reader.close()
     assert query(snapshot, "select count(*) from cloudflare_email_security.sync_runs") == [(2,)]
 
 
-def test_publish_refuses_a_warehouse_that_is_not_duckdb(env: Dict[str, str],
-                                                        tmp_path: Path) -> None:
-    result = cli("run", "--destination", "postgres", "--publish", "bi",
-                 env={**env, "DESTINATION__POSTGRES__CREDENTIALS": "postgresql://u:p@127.0.0.1:1/x"},
-                 cwd=tmp_path)
+def test_publish_refuses_a_warehouse_that_is_not_duckdb(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    result = cli(
+        "run",
+        "--destination",
+        "postgres",
+        "--publish",
+        "bi",
+        env={**env, "DESTINATION__POSTGRES__CREDENTIALS": "postgresql://u:p@127.0.0.1:1/x"},
+        cwd=tmp_path,
+    )
     assert result.returncode == 1
     assert "--publish copies a DuckDB warehouse" in result.stderr

@@ -4,8 +4,8 @@ simulator on 127.0.0.1."""
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator
 
 import pytest
 
@@ -23,9 +23,10 @@ def sim() -> Iterator[Simulator]:
 
 
 @pytest.fixture
-def env(sim: Simulator, tmp_path: Path) -> Dict[str, str]:
-    return cli_env(sim, tmp_path, SECRET,
-                   DESTINATION__DUCKDB__CREDENTIALS=str(tmp_path / "cli.duckdb"))
+def env(sim: Simulator, tmp_path: Path) -> dict[str, str]:
+    return cli_env(
+        sim, tmp_path, SECRET, DESTINATION__DUCKDB__CREDENTIALS=str(tmp_path / "cli.duckdb")
+    )
 
 
 def test_help_reads_like_the_docs(tmp_path: Path) -> None:
@@ -34,13 +35,20 @@ def test_help_reads_like_the_docs(tmp_path: Path) -> None:
     for word in ("run", "demo", "simulate", "CLOUDFLARE_API_TOKEN", "exit codes"):
         assert word in top.stdout
     run = cli("run", "--help", env={}, cwd=tmp_path)
-    for option in ("--account-id", "--job-id", "--status", "--destination", "--dataset",
-                   "--full-refresh", "--progress"):
+    for option in (
+        "--account-id",
+        "--job-id",
+        "--status",
+        "--destination",
+        "--dataset",
+        "--full-refresh",
+        "--progress",
+    ):
         assert option in run.stdout
 
 
 def test_run_twice_prints_summaries_and_skips_settled_jobs(
-    env: Dict[str, str], tmp_path: Path, sim: Simulator
+    env: dict[str, str], tmp_path: Path, sim: Simulator
 ) -> None:
     first = cli("run", env=env, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -50,12 +58,15 @@ def test_run_twice_prints_summaries_and_skips_settled_jobs(
     assert f"rows: {rows} (" in first.stdout
     assert (tmp_path / "cli.duckdb").exists()
     second = cli("run", env=env, cwd=tmp_path)
-    settled = sum(1 for j in sim.world.truth_jobs().values()
-                  if j["status"] in ("COMPLETED", "FAILED", "CANCELLED"))
+    settled = sum(
+        1
+        for j in sim.world.truth_jobs().values()
+        if j["status"] in ("COMPLETED", "FAILED", "CANCELLED")
+    )
     assert f"{settled} skipped (settled)" in second.stdout
 
 
-def test_wrong_token_is_one_clear_line_and_exit_1(env: Dict[str, str], tmp_path: Path) -> None:
+def test_wrong_token_is_one_clear_line_and_exit_1(env: dict[str, str], tmp_path: Path) -> None:
     result = cli("run", env={**env, "CLOUDFLARE_API_TOKEN": "wrong-token-x"}, cwd=tmp_path)
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("cf-bulk-sync:")]
@@ -73,19 +84,30 @@ def test_wrong_token_is_one_clear_line_and_exit_1(env: Dict[str, str], tmp_path:
     "args,extra_env,text",
     [
         pytest.param(["--account-id", "nope"], {}, "Invalid account id 'nope'", id="account"),
-        pytest.param(["--job-id", "123"], {}, "Invalid job id '123': it must be a UUID",
-                     id="job-id"),
-        pytest.param([], {"SOURCES__CLOUDFLARE_EMAIL_SECURITY__PER_PAGE": "5000"},
-                     "Invalid per_page 5000", id="per-page"),
-        pytest.param(["--destination", "nowhere"], {}, "Unknown destination 'nowhere'",
-                     id="destination"),
+        pytest.param(
+            ["--job-id", "123"], {}, "Invalid job id '123': it must be a UUID", id="job-id"
+        ),
+        pytest.param(
+            [],
+            {"SOURCES__CLOUDFLARE_EMAIL_SECURITY__PER_PAGE": "5000"},
+            "Invalid per_page 5000",
+            id="per-page",
+        ),
+        pytest.param(
+            ["--destination", "nowhere"], {}, "Unknown destination 'nowhere'", id="destination"
+        ),
         pytest.param([], {"CLOUDFLARE_API_TOKEN": ""}, "No credentials", id="no-token"),
         pytest.param(["--account-id", "f" * 32], {}, "Account", id="unknown-account"),
     ],
 )
-def test_bad_input_gets_a_specific_error(env: Dict[str, str], tmp_path: Path, args: list,
-                                         extra_env: Dict[str, str], text: str,
-                                         sim: Simulator) -> None:
+def test_bad_input_gets_a_specific_error(
+    env: dict[str, str],
+    tmp_path: Path,
+    args: list,
+    extra_env: dict[str, str],
+    text: str,
+    sim: Simulator,
+) -> None:
     result = cli("run", *args, env={**env, **extra_env}, cwd=tmp_path)
     assert result.returncode == 1
     assert text in result.stderr and "Traceback" not in result.stderr
@@ -96,7 +118,7 @@ def test_bad_command_line_exits_2(tmp_path: Path) -> None:
 
 
 def test_the_token_is_nowhere_after_good_and_failed_runs(
-    env: Dict[str, str], tmp_path: Path
+    env: dict[str, str], tmp_path: Path
 ) -> None:
     outputs = []
     for extra in ({"RUNTIME__LOG_LEVEL": "DEBUG"}, {"CLOUDFLARE_ACCOUNT_ID": "e" * 32}):
@@ -105,7 +127,8 @@ def test_the_token_is_nowhere_after_good_and_failed_runs(
     assert all(SECRET not in text for text in outputs)
     assert "DEBUG" in outputs[0]  # the debug run did log, and still without the token
     leaked = [
-        str(path) for path in tmp_path.rglob("*")
+        str(path)
+        for path in tmp_path.rglob("*")
         if path.is_file() and SECRET.encode() in path.read_bytes()
     ]
     assert leaked == []
@@ -113,19 +136,27 @@ def test_the_token_is_nowhere_after_good_and_failed_runs(
     import duckdb
 
     with duckdb.connect(str(tmp_path / "cli.duckdb"), read_only=True) as con:
-        columns = con.sql("select table_schema, table_name, column_name from"
-                          " information_schema.columns where data_type in ('VARCHAR', 'JSON')"
-                          ).fetchall()
+        columns = con.sql(
+            "select table_schema, table_name, column_name from"
+            " information_schema.columns where data_type in ('VARCHAR', 'JSON')"
+        ).fetchall()
         assert len(columns) > 20
-        hits = [c for c in columns if con.sql(
-            f'select count(*) from "{c[0]}"."{c[1]}" where cast("{c[2]}" as varchar)'
-            f" like '%{SECRET}%'").fetchall()[0][0]]
+        hits = [
+            c
+            for c in columns
+            if con.sql(
+                f'select count(*) from "{c[0]}"."{c[1]}" where cast("{c[2]}" as varchar)'
+                f" like '%{SECRET}%'"
+            ).fetchall()[0][0]
+        ]
     assert hits == []
 
 
 def test_demo_runs_offline_and_shows_results(tmp_path: Path) -> None:
-    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-           "DLT_DATA_DIR": str(tmp_path / "dlt")}
+    env = {
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "DLT_DATA_DIR": str(tmp_path / "dlt"),
+    }
     result = cli("demo", "--dir", "demo", "--jobs", "10", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -142,16 +173,21 @@ def test_simulate_serves_until_stopped(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     process = subprocess.Popen(
         [sys.executable, "-m", "cf_bulk_sync.cli", "simulate", "--port", "0", "--jobs", "3"],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, text=True,
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         lines = [process.stdout.readline() for _ in range(4)]  # type: ignore[union-attr]
-        exports = dict(line.split("export ", 1)[1].strip().split("=", 1)
-                       for line in lines if "export " in line)
+        exports = dict(
+            line.split("export ", 1)[1].strip().split("=", 1) for line in lines if "export " in line
+        )
         response = requests.get(
             f"{exports['CLOUDFLARE_API_BASE_URL']}/accounts/{exports['CLOUDFLARE_ACCOUNT_ID']}"
             "/email-security/investigate/bulk",
-            headers={"Authorization": f"Bearer {exports['CLOUDFLARE_API_TOKEN']}"}, timeout=10,
+            headers={"Authorization": f"Bearer {exports['CLOUDFLARE_API_TOKEN']}"},
+            timeout=10,
         )
         assert response.status_code == 200 and len(response.json()["result"]) == 3
     finally:

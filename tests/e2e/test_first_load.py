@@ -1,6 +1,6 @@
 """The first load appends; the repair that keeps that safe after a crash, on a real warehouse."""
 
-from typing import Any, List
+from typing import Any
 
 import dlt
 
@@ -19,7 +19,7 @@ def copy_rows_twice(pipeline: dlt.Pipeline, where: str) -> int:
         return int(client.execute_sql(f"SELECT COUNT(*) FROM {name} WHERE {where}")[0][0]) // 2
 
 
-def all_rows(pipeline: dlt.Pipeline) -> List[Any]:
+def all_rows(pipeline: dlt.Pipeline) -> list[Any]:
     with pipeline.sql_client() as client:
         name = client.make_qualified_table_name(TABLE)
         return sorted(client.execute_sql(f"SELECT * FROM {name}"), key=str)
@@ -44,7 +44,10 @@ def test_repeated_rows_of_a_load_are_removed_on_duckdb(syncer: Syncer) -> None:
 
 
 def test_other_destinations_always_merge(tmp_path: Any) -> None:
-    pipeline = dlt.pipeline("cf_fs", destination=dlt.destinations.filesystem(str(tmp_path)),
-                            pipelines_dir=str(tmp_path / "dlt"))
+    pipeline = dlt.pipeline(
+        "cf_fs",
+        destination=dlt.destinations.filesystem(str(tmp_path)),
+        pipelines_dir=str(tmp_path / "dlt"),
+    )
     assert not can_append_to(pipeline, TABLE)
     assert remove_repeated_rows(pipeline, TABLE, ["1"]) == 0

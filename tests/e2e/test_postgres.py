@@ -2,23 +2,24 @@
 assertions, with the same numbers as on DuckDB for the same data."""
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any
 
 import dlt
 import duckdb
 import pytest
 
-from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator, World
 from cf_bulk_sync.loading.pipeline import make_pipeline, sync
 from cf_bulk_sync.models.runner import build_models, load_models, reporting_dataset
+from cf_bulk_sync.outcome import decide
+from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator, World
 
 from ..sql.conftest import job, message
 from ..sql.test_failure_reasons import GROUPS
-from ..support.postgres_server import running_postgres
 from ..support.cli import cli, cli_env
+from ..support.postgres_server import running_postgres
 from .test_first_load import check_repair
-from cf_bulk_sync.outcome import decide
 
 MARTS = [m.name for m in load_models()]
 
@@ -29,21 +30,23 @@ def postgres_url() -> Iterator[str]:
 
 
 def postgres_pipeline(url: str, folder: Path, dataset: str) -> dlt.Pipeline:
-    return make_pipeline(dlt.destinations.postgres(credentials=url), dataset=dataset,
-                         pipelines_dir=str(folder / "dlt-pg"))
+    return make_pipeline(
+        dlt.destinations.postgres(credentials=url),
+        dataset=dataset,
+        pipelines_dir=str(folder / "dlt-pg"),
+    )
 
 
 # when each pipeline ran: the two runs happen moments apart
 RUN_TIME_COLUMNS = {"observed_at", "deleted_at"}
 
 
-def canonical(columns: List[str], rows: List[Any]) -> List[tuple]:
+def canonical(columns: list[str], rows: list[Any]) -> list[tuple]:
     keep = [i for i, c in enumerate(columns) if c not in RUN_TIME_COLUMNS]
-    return sorted((tuple(r[i] for i in keep) for r in rows),
-                  key=lambda r: tuple(str(v) for v in r))
+    return sorted((tuple(r[i] for i in keep) for r in rows), key=lambda r: tuple(str(v) for v in r))
 
 
-def read_postgres(pipeline: dlt.Pipeline, model: str) -> List[tuple]:
+def read_postgres(pipeline: dlt.Pipeline, model: str) -> list[tuple]:
     dataset = reporting_dataset(pipeline)
     with pipeline.sql_client() as client:
         table = ".".join(client.make_qualified_table_name_path(model, dataset_name=dataset))
@@ -52,16 +55,24 @@ def read_postgres(pipeline: dlt.Pipeline, model: str) -> List[tuple]:
             return canonical(columns, cursor.fetchall())
 
 
-def test_marts_hold_the_same_numbers_on_postgres_and_duckdb(postgres_url: str,
-                                                            tmp_path: Path) -> None:
+def test_marts_hold_the_same_numbers_on_postgres_and_duckdb(
+    postgres_url: str, tmp_path: Path
+) -> None:
     dataset = f"cf_{uuid.uuid4().hex[:8]}"
     with Simulator(World(seed=7, jobs=24, messages=(0, 300))) as sim:
-        args: Dict[str, Any] = dict(account_id=sim.world.account_id, api_token=DEFAULT_TOKEN,
-                                    base_url=sim.base_url, per_page=50)
+        args: dict[str, Any] = dict(
+            account_id=sim.world.account_id,
+            api_token=DEFAULT_TOKEN,
+            base_url=sim.base_url,
+            per_page=50,
+        )
         pg = postgres_pipeline(postgres_url, tmp_path, dataset)
-        dk = make_pipeline(dlt.destinations.duckdb(str(tmp_path / "w.duckdb")), dataset=dataset,
-                           pipelines_dir=str(tmp_path / "dlt-dk"))
-        for step in range(2):
+        dk = make_pipeline(
+            dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
+            dataset=dataset,
+            pipelines_dir=str(tmp_path / "dlt-dk"),
+        )
+        for _step in range(2):
             for pipeline in (pg, dk):
                 result = sync(pipeline, **args)
                 assert decide(result).exit_code == 0, result.error
@@ -77,8 +88,7 @@ def test_marts_hold_the_same_numbers_on_postgres_and_duckdb(postgres_url: str,
             assert in_duckdb or model == "job_progress", f"{model} is empty"
 
 
-def test_failure_reasons_group_the_same_way_on_postgres(postgres_url: str,
-                                                        tmp_path: Path) -> None:
+def test_failure_reasons_group_the_same_way_on_postgres(postgres_url: str, tmp_path: Path) -> None:
     from cf_bulk_sync.source import settings
 
     pipeline = postgres_pipeline(postgres_url, tmp_path, f"cf_{uuid.uuid4().hex[:8]}")
@@ -87,43 +97,63 @@ def test_failure_reasons_group_the_same_way_on_postgres(postgres_url: str,
         for text in texts:
             rows.append(message("j1", f"m{len(rows)}", "FAILED", text))
             expected[f"m{len(rows) - 1}"] = reason
-    pipeline.run(dlt.resource([job("j1", "FAILED")], name="bulk_jobs",
-                              columns=settings.JOB_COLUMNS, primary_key="job_id"))
-    pipeline.run(dlt.resource(rows, name="bulk_job_messages", columns=settings.MESSAGE_COLUMNS,
-                              primary_key=("job_id", "message_id")))
+    pipeline.run(
+        dlt.resource(
+            [job("j1", "FAILED")],
+            name="bulk_jobs",
+            columns=settings.JOB_COLUMNS,
+            primary_key="job_id",
+        )
+    )
+    pipeline.run(
+        dlt.resource(
+            rows,
+            name="bulk_job_messages",
+            columns=settings.MESSAGE_COLUMNS,
+            primary_key=("job_id", "message_id"),
+        )
+    )
     build_models(pipeline)
     got = dict(read_postgres_stg(pipeline))
     assert got == expected
 
 
-def read_postgres_stg(pipeline: dlt.Pipeline) -> List[tuple]:
+def read_postgres_stg(pipeline: dlt.Pipeline) -> list[tuple]:
     with pipeline.sql_client() as client:
-        table = ".".join(client.make_qualified_table_name_path(
-            "stg_bulk_job_messages", dataset_name=reporting_dataset(pipeline)))
+        table = ".".join(
+            client.make_qualified_table_name_path(
+                "stg_bulk_job_messages", dataset_name=reporting_dataset(pipeline)
+            )
+        )
         return client.execute_sql(f"select message_id, failure_reason from {table}")
 
 
-def test_the_command_line_syncs_into_postgres(postgres_url: str, tmp_path: Path,
-                                             simulator: Simulator) -> None:
+def test_the_command_line_syncs_into_postgres(
+    postgres_url: str, tmp_path: Path, simulator: Simulator
+) -> None:
     env = cli_env(simulator, tmp_path, DESTINATION__POSTGRES__CREDENTIALS=postgres_url)
     dataset = f"cf_{uuid.uuid4().hex[:8]}"
     run = cli("run", "--destination", "postgres", "--dataset", dataset, env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "destination postgres" in run.stdout
     assert f"models: 9 built in dataset {dataset}_reporting; assertions: 12 passed" in run.stdout
-    report = cli("report", "--destination", "postgres", "--dataset", dataset, env=env,
-                 cwd=tmp_path)
+    report = cli("report", "--destination", "postgres", "--dataset", dataset, env=env, cwd=tmp_path)
     assert report.returncode == 0 and "Top failure reasons" in report.stdout
     for job_id in simulator.world.jobs:
         assert job_id[:8] in report.stdout
 
 
 def test_a_first_load_appends_and_repeated_rows_are_removed_on_postgres(
-        postgres_url: str, tmp_path: Path) -> None:
+    postgres_url: str, tmp_path: Path
+) -> None:
     pipeline = postgres_pipeline(postgres_url, tmp_path, f"cf_{uuid.uuid4().hex[:8]}")
     with Simulator(World(seed=7, jobs=6, messages=(0, 80))) as sim:
-        args: Dict[str, Any] = dict(account_id=sim.world.account_id, api_token=DEFAULT_TOKEN,
-                                    base_url=sim.base_url, per_page=50)
+        args: dict[str, Any] = dict(
+            account_id=sim.world.account_id,
+            api_token=DEFAULT_TOKEN,
+            base_url=sim.base_url,
+            per_page=50,
+        )
         first = sync(pipeline, **args)
         assert decide(first).exit_code == 0 and first.appended_messages
         check_repair(pipeline, first.load_ids[0])
@@ -134,7 +164,7 @@ def test_a_first_load_appends_and_repeated_rows_are_removed_on_postgres(
         assert kept == sorted(sim.world.truth_messages().items())
 
 
-def read_postgres_keys(pipeline: dlt.Pipeline) -> List[Any]:
+def read_postgres_keys(pipeline: dlt.Pipeline) -> list[Any]:
     with pipeline.sql_client() as client:
         name = client.make_qualified_table_name("bulk_job_messages")
         rows = client.execute_sql(f"select job_id, message_id, status from {name}")

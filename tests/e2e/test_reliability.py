@@ -5,17 +5,18 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any
 
 import pytest
 
-from cf_bulk_sync.simulator import Simulator, World
 from cf_bulk_sync.ops.lock import RunLock
+from cf_bulk_sync.outcome import decide
+from cf_bulk_sync.simulator import Simulator, World
 
 from ..conftest import Syncer
 from ..support.cli import ROOT, cli, cli_env
-from cf_bulk_sync.outcome import decide
 
 RUNNER = Path(__file__).with_name("crash_runner.py")
 
@@ -26,7 +27,7 @@ def sim() -> Iterator[Simulator]:
         yield simulator
 
 
-def environment(sim: Simulator, tmp_path: Path, **extra: str) -> Dict[str, str]:
+def environment(sim: Simulator, tmp_path: Path, **extra: str) -> dict[str, str]:
     return cli_env(sim, tmp_path, SOURCES__CLOUDFLARE_EMAIL_SECURITY__PER_PAGE="7", **extra)
 
 
@@ -37,9 +38,11 @@ def warehouse(tmp_path: Path, sql: str) -> list:
         return con.sql(sql).fetchall()
 
 
-def loaded_messages(tmp_path: Path) -> Dict[Any, str]:
-    rows = warehouse(tmp_path, "select job_id, message_id, status from"
-                               " cloudflare_email_security.bulk_job_messages")
+def loaded_messages(tmp_path: Path) -> dict[Any, str]:
+    rows = warehouse(
+        tmp_path,
+        "select job_id, message_id, status from cloudflare_email_security.bulk_job_messages",
+    )
     assert len(rows) == len({(r[0], r[1]) for r in rows}), "duplicate rows"
     return {(r[0], r[1]): r[2] for r in rows}
 
@@ -57,18 +60,25 @@ def loaded_messages(tmp_path: Path) -> Dict[Any, str]:
         pytest.param("complete", True, id="load-before-complete"),
     ],
 )
-def test_a_killed_run_is_completed_by_the_next(point: str, pending: bool, sim: Simulator,
-                                               tmp_path: Path) -> None:
+def test_a_killed_run_is_completed_by_the_next(
+    point: str, pending: bool, sim: Simulator, tmp_path: Path
+) -> None:
     env = environment(sim, tmp_path)
-    crashed = subprocess.run([sys.executable, str(RUNNER), "run"], cwd=tmp_path,
-                             env={**os.environ, **env, "CRASH_AT": point},
-                             capture_output=True, text=True, timeout=120)
+    crashed = subprocess.run(
+        [sys.executable, str(RUNNER), "run"],
+        cwd=tmp_path,
+        env={**os.environ, **env, "CRASH_AT": point},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
     sim.advance(steps=1)  # the world moves on while nobody runs
     second = cli("run", env=env, cwd=tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert ("pending load package left by an earlier run: finished first"
-            in second.stdout) is pending
+    assert (
+        "pending load package left by an earlier run: finished first" in second.stdout
+    ) is pending
     if point.startswith("committed:"):
         # the job ran again on resume, and its second copy of the rows was removed
         assert "copies of message rows that the crashed run's load job" in second.stdout
@@ -81,8 +91,7 @@ def test_a_killed_run_is_completed_by_the_next(point: str, pending: bool, sim: S
     assert third.returncode == 0 and loaded_messages(tmp_path) == loaded
 
 
-def test_a_second_run_stops_at_once_while_the_lock_is_held(sim: Simulator,
-                                                            tmp_path: Path) -> None:
+def test_a_second_run_stops_at_once_while_the_lock_is_held(sim: Simulator, tmp_path: Path) -> None:
     env = environment(sim, tmp_path)
     with RunLock(tmp_path / "dlt" / "pipelines" / ".cf_bulk_sync.lock"):
         blocked = cli("run", env=env, cwd=tmp_path)
@@ -96,8 +105,13 @@ def test_a_second_run_stops_at_once_while_the_lock_is_held(sim: Simulator,
 def test_overlapping_real_runs_and_a_killed_holder(tmp_path: Path) -> None:
     with Simulator(World(seed=11, jobs=12, messages=(0, 60)), latency=0.05) as slow:
         env = environment(slow, tmp_path)
-        first = subprocess.Popen([sys.executable, "-m", "cf_bulk_sync.cli", "run"], cwd=tmp_path,
-                                 env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
+        first = subprocess.Popen(
+            [sys.executable, "-m", "cf_bulk_sync.cli", "run"],
+            cwd=tmp_path,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         lock = tmp_path / "dlt" / "pipelines" / ".cf_bulk_sync.lock"
         deadline = time.monotonic() + 30
         while not (lock.exists() and lock.read_text()) and time.monotonic() < deadline:
@@ -108,10 +122,18 @@ def test_overlapping_real_runs_and_a_killed_holder(tmp_path: Path) -> None:
         assert first.returncode == 0 and "cf-bulk-sync run: OK" in out
         # a holder killed with SIGKILL leaves no lock behind
         holder = subprocess.Popen(
-            [sys.executable, "-c", "import sys, time; from pathlib import Path;"
-             " from cf_bulk_sync.ops.lock import RunLock; lock = RunLock(Path(sys.argv[1]));"
-             " lock.__enter__(); print('held', flush=True); time.sleep(120)", str(lock)],
-            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-c",
+                "import sys, time; from pathlib import Path;"
+                " from cf_bulk_sync.ops.lock import RunLock; lock = RunLock(Path(sys.argv[1]));"
+                " lock.__enter__(); print('held', flush=True); time.sleep(120)",
+                str(lock),
+            ],
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert holder.stdout.readline().strip() == "held"  # type: ignore[union-attr]
         assert cli("run", env=env, cwd=tmp_path).returncode == 5
         holder.send_signal(signal.SIGKILL)
@@ -126,8 +148,9 @@ def test_overlapping_real_runs_and_a_killed_holder(tmp_path: Path) -> None:
         pytest.param(1000, True, id="no-budget-429-storm"),
     ],
 )
-def test_the_budget_keeps_the_run_under_the_rate_limit(budget: int, limited: bool,
-                                                       tmp_path: Path) -> None:
+def test_the_budget_keeps_the_run_under_the_rate_limit(
+    budget: int, limited: bool, tmp_path: Path
+) -> None:
     with Simulator(World(seed=11, jobs=12, messages=(0, 60)), rate_limit=(20, 1.0)) as sim:
         syncer = Syncer(sim, tmp_path)
         result = syncer.run(per_page=7, request_budget=budget, request_budget_seconds=1.0)

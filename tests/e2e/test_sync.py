@@ -2,15 +2,15 @@
 
 import math
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
+from cf_bulk_sync.outcome import decide
 from cf_bulk_sync.simulator import Simulator, World
 from cf_bulk_sync.simulator.world import TERMINAL
 
 from ..conftest import Syncer, faulty
-from cf_bulk_sync.outcome import decide
 
 PER_PAGE = 7
 MESSAGE_COLUMNS = (
@@ -23,14 +23,12 @@ def pages(count: int) -> int:
     return max(math.ceil(count / PER_PAGE), 1)
 
 
-def expected_requests(world: World, only_unsettled: bool = False) -> Dict[str, int]:
+def expected_requests(world: World, only_unsettled: bool = False) -> dict[str, int]:
     jobs = world.truth_jobs()
     messages = sum(
         pages(job["total_messages_discovered"])
         for job in jobs.values()
-        if not only_unsettled
-        or job["status"] not in TERMINAL
-        or job["messages_pending"]
+        if not only_unsettled or job["status"] not in TERMINAL or job["messages_pending"]
     )
     return {"jobs": pages(len(jobs)), "messages": messages}
 
@@ -55,7 +53,9 @@ def assert_equals_truth(syncer: Syncer, deleted: frozenset = frozenset()) -> Non
     }
     for job_id, job in world.truth_jobs().items():
         assert jobs[job_id] == (
-            job["status"], job["total_messages_discovered"], job["messages_failed"],
+            job["status"],
+            job["total_messages_discovered"],
+            job["messages_failed"],
             job["messages_pending"],
         )
     assert set(jobs) - set(world.jobs) == set(deleted)
@@ -90,7 +90,8 @@ def test_rerun_with_nothing_new_fetches_only_jobs_in_progress(syncer: Syncer) ->
     assert dict(syncer.sim.counts) == expected
     assert expected["messages"] < expected_requests(syncer.sim.world)["messages"]
     assert second.stats.jobs_skipped == sum(
-        1 for j in syncer.sim.world.truth_jobs().values()
+        1
+        for j in syncer.sim.world.truth_jobs().values()
         if j["status"] in TERMINAL and not j["messages_pending"]
     )
     assert snapshot(syncer) == before
@@ -105,9 +106,13 @@ def test_time_moves_statuses_merge_new_jobs_appear_deleted_job_is_marked(
     result = syncer.run(per_page=PER_PAGE)
     assert decide(result).exit_code == 0 and result.stats.jobs_deleted == len(deleted) == 3
     assert_equals_truth(syncer, deleted)
-    marked = {r[0] for r in syncer.query(
-        "select job_id from cloudflare_email_security.bulk_job_deletions"
-        " where deleted_at is not null")}
+    marked = {
+        r[0]
+        for r in syncer.query(
+            "select job_id from cloudflare_email_security.bulk_job_deletions"
+            " where deleted_at is not null"
+        )
+    }
     assert marked == deleted
     kept = syncer.query(
         "select count(*) from cloudflare_email_security.bulk_job_messages where job_id in"
@@ -133,9 +138,13 @@ def test_with_faults_at_20_percent_the_warehouse_equals_a_fault_free_run(tmp_pat
             sim.advance(steps=2)
             second = syncer.run(per_page=PER_PAGE, max_attempts=10)
             assert decide(second).exit_code == 0, second.error
-            results[name] = (snapshot(syncer), syncer.query(
-                "select job_id, status, messages_failed from cloudflare_email_security.bulk_jobs"
-                " order by 1"))
+            results[name] = (
+                snapshot(syncer),
+                syncer.query(
+                    "select job_id, status, messages_failed"
+                    " from cloudflare_email_security.bulk_jobs order by 1"
+                ),
+            )
             if faults:
                 assert faults.injected >= 3
                 # every fault but a slow answer costs exactly one retry
@@ -186,8 +195,11 @@ def test_expired_cursors_mid_run_restart_the_job_without_duplicates(
 
 def test_snapshots_follow_jobs_in_progress_until_they_settle(syncer: Syncer) -> None:
     world = syncer.sim.world
-    in_progress = {j for j, job in world.truth_jobs().items()
-                   if job["status"] not in TERMINAL or job["messages_pending"]}
+    in_progress = {
+        j
+        for j, job in world.truth_jobs().items()
+        if job["status"] not in TERMINAL or job["messages_pending"]
+    }
     assert in_progress
     count = "select count(*) from cloudflare_email_security.bulk_job_snapshots"
     syncer.run(per_page=PER_PAGE)

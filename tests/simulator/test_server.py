@@ -1,5 +1,5 @@
 import time
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 import requests
@@ -13,8 +13,8 @@ def url(sim: Simulator, tail: str = "") -> str:
     return f"{sim.base_url}/accounts/{sim.world.account_id}/email-security/investigate/bulk{tail}"
 
 
-def walk(sim: Simulator, tail: str, **params: Any) -> List[Dict[str, Any]]:
-    items: List[Dict[str, Any]] = []
+def walk(sim: Simulator, tail: str, **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
     cursor = None
     while True:
         query = dict(params, **({"cursor": cursor} if cursor else {}))
@@ -45,11 +45,14 @@ def test_result_info_has_dead_fields_at_zero_and_a_previous_cursor(simulator: Si
     first = requests.get(url(simulator), params={"per_page": 2}, headers=HEADERS).json()
     info = first["result_info"]
     assert (info["page"], info["total_count"], info["previous"]) == (0, 0, None)
-    second = requests.get(url(simulator), params={"per_page": 2, "cursor": info["next"]},
-                          headers=HEADERS).json()
-    back = requests.get(url(simulator), params={"per_page": 2,
-                                                "cursor": second["result_info"]["previous"]},
-                        headers=HEADERS).json()
+    second = requests.get(
+        url(simulator), params={"per_page": 2, "cursor": info["next"]}, headers=HEADERS
+    ).json()
+    back = requests.get(
+        url(simulator),
+        params={"per_page": 2, "cursor": second["result_info"]["previous"]},
+        headers=HEADERS,
+    ).json()
     assert back["result"] == first["result"]
 
 
@@ -69,22 +72,25 @@ def test_per_page_is_capped_at_1000_and_validated(simulator: Simulator) -> None:
 )
 def test_bad_cursors_get_400(simulator: Simulator, mangle: Any) -> None:
     cursor = requests.get(url(simulator), params={"per_page": 2}, headers=HEADERS).json()[
-        "result_info"]["next"]
-    response = requests.get(url(simulator), params={"per_page": 2, "cursor": mangle(cursor)},
-                            headers=HEADERS)
+        "result_info"
+    ]["next"]
+    response = requests.get(
+        url(simulator), params={"per_page": 2, "cursor": mangle(cursor)}, headers=HEADERS
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == 10021
 
 
 def test_expired_and_foreign_cursors_get_400(simulator: Simulator) -> None:
     cursor = requests.get(url(simulator), params={"per_page": 2}, headers=HEADERS).json()[
-        "result_info"]["next"]
-    foreign = requests.get(url(simulator), params={"per_page": 3, "cursor": cursor},
-                           headers=HEADERS)
+        "result_info"
+    ]["next"]
+    foreign = requests.get(
+        url(simulator), params={"per_page": 3, "cursor": cursor}, headers=HEADERS
+    )
     assert foreign.status_code == 400
     simulator.expire_cursors()
-    stale = requests.get(url(simulator), params={"per_page": 2, "cursor": cursor},
-                         headers=HEADERS)
+    stale = requests.get(url(simulator), params={"per_page": 2, "cursor": cursor}, headers=HEADERS)
     assert stale.status_code == 400 and "expired" in stale.json()["errors"][0]["message"]
 
 
@@ -93,13 +99,17 @@ def test_expired_and_foreign_cursors_get_400(simulator: Simulator) -> None:
     [
         pytest.param({}, 403, id="none"),
         pytest.param({"Authorization": "Bearer wrong"}, 403, id="wrong-token"),
-        pytest.param({"X-Auth-Email": "sim@example.com", "X-Auth-Key": "sim-global-key"}, 200,
-                     id="legacy-key"),
-        pytest.param({"X-Auth-Email": "sim@example.com", "X-Auth-Key": "nope"}, 403,
-                     id="legacy-wrong"),
+        pytest.param(
+            {"X-Auth-Email": "sim@example.com", "X-Auth-Key": "sim-global-key"},
+            200,
+            id="legacy-key",
+        ),
+        pytest.param(
+            {"X-Auth-Email": "sim@example.com", "X-Auth-Key": "nope"}, 403, id="legacy-wrong"
+        ),
     ],
 )
-def test_auth(simulator: Simulator, headers: Dict[str, str], status: int) -> None:
+def test_auth(simulator: Simulator, headers: dict[str, str], status: int) -> None:
     response = requests.get(url(simulator), headers=headers)
     assert response.status_code == status
     if status == 403:
@@ -107,14 +117,15 @@ def test_auth(simulator: Simulator, headers: Dict[str, str], status: int) -> Non
 
 
 def test_unknown_job_and_account(simulator: Simulator) -> None:
-    missing = requests.get(url(simulator, "/00000000-0000-4000-8000-000000000000"),
-                           headers=HEADERS)
+    missing = requests.get(url(simulator, "/00000000-0000-4000-8000-000000000000"), headers=HEADERS)
     assert missing.status_code == 404 and missing.json()["success"] is False
-    other = requests.get(url(simulator).replace(simulator.world.account_id, "f" * 32),
-                         headers=HEADERS)
+    other = requests.get(
+        url(simulator).replace(simulator.world.account_id, "f" * 32), headers=HEADERS
+    )
     assert other.status_code == 404
-    malformed = requests.get(url(simulator).replace(simulator.world.account_id, "xyz"),
-                             headers=HEADERS)
+    malformed = requests.get(
+        url(simulator).replace(simulator.world.account_id, "xyz"), headers=HEADERS
+    )
     assert malformed.status_code == 400 and malformed.json()["errors"][0]["code"] == 7003
 
 
@@ -130,8 +141,9 @@ def test_admin_endpoints_move_time_and_count(simulator: Simulator) -> None:
     admin = f"http://127.0.0.1:{simulator.port}/__admin"
     assert requests.get(f"{admin}/requests").json() == {"jobs": 1}
     changes = requests.post(f"{admin}/advance", params={"steps": 2}).json()
-    assert len(changes["created"]) == 2 and all(j in simulator.world.jobs
-                                                for j in changes["created"])
+    assert len(changes["created"]) == 2 and all(
+        j in simulator.world.jobs for j in changes["created"]
+    )
     requests.post(f"{admin}/reset-counts")
     assert simulator.counts == {}
 
@@ -139,11 +151,13 @@ def test_admin_endpoints_move_time_and_count(simulator: Simulator) -> None:
 @pytest.mark.parametrize(
     "kind,check",
     [
-        pytest.param("429", lambda r: r.status_code == 429 and r.headers["Retry-After"] == "1",
-                     id="429"),
+        pytest.param(
+            "429", lambda r: r.status_code == 429 and r.headers["Retry-After"] == "1", id="429"
+        ),
         pytest.param("503", lambda r: r.status_code == 503 and not r.json()["success"], id="503"),
-        pytest.param("html", lambda r: r.status_code == 502 and r.text.startswith("<html>"),
-                     id="html"),
+        pytest.param(
+            "html", lambda r: r.status_code == 502 and r.text.startswith("<html>"), id="html"
+        ),
         pytest.param("truncated", lambda r: r.status_code == 200 and _not_json(r), id="truncated"),
     ],
 )
@@ -162,9 +176,12 @@ def _not_json(response: requests.Response) -> bool:
 
 
 def test_reset_fault_drops_the_connection() -> None:
-    with Simulator(World(seed=1, jobs=2), faults=Faults(rate=1.0, kinds=("reset",))) as sim:
-        with pytest.raises(requests.ConnectionError):
-            requests.get(url(sim), headers=HEADERS)
+    faults = Faults(rate=1.0, kinds=("reset",))
+    with (
+        Simulator(World(seed=1, jobs=2), faults=faults) as sim,
+        pytest.raises(requests.ConnectionError),
+    ):
+        requests.get(url(sim), headers=HEADERS)
 
 
 def test_fault_rate_is_seeded_and_about_right() -> None:
@@ -189,9 +206,11 @@ def test_first_page_after_expiry_carries_a_fresh_cursor(simulator: Simulator) ->
     simulator.expire_cursors()
     again = requests.get(url(simulator), params={"per_page": 2}, headers=HEADERS).json()
     assert again["result_info"]["next"] != first["result_info"]["next"]
-    follow = requests.get(url(simulator), params={"per_page": 2,
-                                                  "cursor": again["result_info"]["next"]},
-                          headers=HEADERS)
+    follow = requests.get(
+        url(simulator),
+        params={"per_page": 2, "cursor": again["result_info"]["next"]},
+        headers=HEADERS,
+    )
     assert follow.status_code == 200
 
 

@@ -4,14 +4,24 @@ import pytest
 
 from cf_bulk_sync.simulator.world import IN_FLIGHT, JOB_STATUSES, TERMINAL, World
 
-MESSAGE_STATUSES = {"PENDING", "DISCOVERING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED",
-                    "SKIPPED"}
+MESSAGE_STATUSES = {
+    "PENDING",
+    "DISCOVERING",
+    "PROCESSING",
+    "COMPLETED",
+    "FAILED",
+    "CANCELLED",
+    "SKIPPED",
+}
 
 
 def counters_hold(job: dict) -> bool:
     return job["total_messages_discovered"] == (
-        job["messages_pending"] + job["messages_successful"] + job["messages_failed"]
-        + job["messages_skipped"] + job["messages_cancelled"]
+        job["messages_pending"]
+        + job["messages_successful"]
+        + job["messages_failed"]
+        + job["messages_skipped"]
+        + job["messages_cancelled"]
     )
 
 

@@ -1,11 +1,9 @@
 """The failure-reason rule of stg_bulk_job_messages, on many phrasings of real-looking texts."""
 
-from typing import Dict, List
-
 from .conftest import REPORTING, Warehouse, job, message
 
 # Each group: texts that differ only in volatile details, and the one reason they must become.
-GROUPS: Dict[str, List[str]] = {
+GROUPS: dict[str, list[str]] = {
     "Mailbox not found": [
         "Mailbox alice@example.com not found",
         "Mailbox bob.smith+tag@corp.example.org not found",
@@ -72,8 +70,9 @@ def test_texts_differing_only_in_details_share_one_reason(warehouse: Warehouse) 
     warehouse.seed("bulk_jobs", [job("j1", "FAILED", messages_failed=len(rows))])
     warehouse.seed("bulk_job_messages", rows)
     warehouse.build()
-    got = dict(warehouse.query(
-        f"select message_id, failure_reason from {REPORTING}.stg_bulk_job_messages"))
+    got = dict(
+        warehouse.query(f"select message_id, failure_reason from {REPORTING}.stg_bulk_job_messages")
+    )
     assert got == expected
     # different reasons never share a group
     assert len({got[m] for m in got}) == len(GROUPS)
@@ -81,16 +80,20 @@ def test_texts_differing_only_in_details_share_one_reason(warehouse: Warehouse) 
 
 def test_only_failed_skipped_and_cancelled_messages_get_a_reason(warehouse: Warehouse) -> None:
     warehouse.seed("bulk_jobs", [job("j1")])
-    warehouse.seed("bulk_job_messages", [
-        message("j1", "m1", "COMPLETED", "Moved 1 message"),
-        message("j1", "m2", "SKIPPED", "Message already in destination folder"),
-        message("j1", "m3", "CANCELLED", "Cancelled by admin@example.com"),
-        message("j1", "m4", "PENDING", None),
-    ])
+    warehouse.seed(
+        "bulk_job_messages",
+        [
+            message("j1", "m1", "COMPLETED", "Moved 1 message"),
+            message("j1", "m2", "SKIPPED", "Message already in destination folder"),
+            message("j1", "m3", "CANCELLED", "Cancelled by admin@example.com"),
+            message("j1", "m4", "PENDING", None),
+        ],
+    )
     warehouse.build()
     assert warehouse.query(
         f"select message_id, failure_reason, status_message from {REPORTING}"
-        ".stg_bulk_job_messages order by 1") == [
+        ".stg_bulk_job_messages order by 1"
+    ) == [
         ("m1", None, "Moved 1 message"),
         ("m2", "Message already in destination folder", "Message already in destination folder"),
         ("m3", "Cancelled by", "Cancelled by admin@example.com"),

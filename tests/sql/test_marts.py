@@ -14,43 +14,91 @@ DAY2 = "2026-11-02T23:30:00Z"
 
 @pytest.fixture
 def seeded(warehouse: Warehouse) -> Warehouse:
-    warehouse.seed("bulk_jobs", [
-        # settled, every counter matching what is loaded
-        job("j1", "COMPLETED", total_messages_discovered=5, messages_successful=2,
-            messages_failed=2, messages_skipped=1),
-        # in progress: the API counted more than we loaded (it moved between the two reads)
-        job("j2", "PROCESSING", action="RELEASE", total_messages_discovered=5,
-            messages_pending=3, messages_successful=1, messages_failed=1),
-        # settled, but one failed message is missing from the warehouse
-        job("j3", "FAILED", destination="Inbox", total_messages_discovered=3, messages_failed=3),
-        # settled, no messages, since deleted at Cloudflare
-        job("j4", "COMPLETED"),
-    ])
-    warehouse.seed("bulk_job_messages", [
-        message("j1", "m1", "COMPLETED"),
-        message("j1", "m2", "COMPLETED"),
-        message("j1", "m3", "FAILED", "Mailbox a@example.com not found", retry_count=3),
-        message("j1", "m4", "FAILED", "Mailbox b@example.org not found", retry_count=1),
-        message("j1", "m5", "SKIPPED", "Message already in destination folder"),
-        message("j2", "n1", "PENDING", created=DAY2, processed=None, action="RELEASE"),
-        message("j2", "n2", "PROCESSING", created=DAY2, processed=None, action="RELEASE"),
-        message("j2", "n3", "COMPLETED", created=DAY2, processed="2026-11-03T00:30:00Z",
-                action="RELEASE"),
-        message("j2", "n4", "FAILED", "Graph API error 503: Service Unavailable",
-                retry_count=1, created=DAY2, processed="2026-11-03T01:00:00Z",
-                retry_after="2026-11-03T02:00:00Z", action="RELEASE"),
-        message("j3", "p1", "FAILED", "Graph API error 500", processed="2026-11-01T08:40:00Z"),
-        message("j3", "p2", "FAILED", "Mailbox c@example.net not found"),
-    ])
-    warehouse.seed("bulk_job_deletions", [
-        {"job_id": "j4", "account_id": "x", "deleted_at": "2026-11-04T00:00:00Z"}])
-    warehouse.seed("bulk_job_snapshots", [
-        {"job_id": "j2", "account_id": "x", "observed_at": f"2026-11-03T0{h}:00:00Z",
-         "status": "PROCESSING", "total_messages_discovered": total, "messages_pending": pending,
-         "messages_successful": total - pending, "messages_failed": 0, "messages_skipped": 0,
-         "messages_cancelled": 0}
-        for h, total, pending in ((1, 2, 2), (2, 4, 3), (3, 4, 2))
-    ])
+    warehouse.seed(
+        "bulk_jobs",
+        [
+            # settled, every counter matching what is loaded
+            job(
+                "j1",
+                "COMPLETED",
+                total_messages_discovered=5,
+                messages_successful=2,
+                messages_failed=2,
+                messages_skipped=1,
+            ),
+            # in progress: the API counted more than we loaded (it moved between the two reads)
+            job(
+                "j2",
+                "PROCESSING",
+                action="RELEASE",
+                total_messages_discovered=5,
+                messages_pending=3,
+                messages_successful=1,
+                messages_failed=1,
+            ),
+            # settled, but one failed message is missing from the warehouse
+            job(
+                "j3", "FAILED", destination="Inbox", total_messages_discovered=3, messages_failed=3
+            ),
+            # settled, no messages, since deleted at Cloudflare
+            job("j4", "COMPLETED"),
+        ],
+    )
+    warehouse.seed(
+        "bulk_job_messages",
+        [
+            message("j1", "m1", "COMPLETED"),
+            message("j1", "m2", "COMPLETED"),
+            message("j1", "m3", "FAILED", "Mailbox a@example.com not found", retry_count=3),
+            message("j1", "m4", "FAILED", "Mailbox b@example.org not found", retry_count=1),
+            message("j1", "m5", "SKIPPED", "Message already in destination folder"),
+            message("j2", "n1", "PENDING", created=DAY2, processed=None, action="RELEASE"),
+            message("j2", "n2", "PROCESSING", created=DAY2, processed=None, action="RELEASE"),
+            message(
+                "j2",
+                "n3",
+                "COMPLETED",
+                created=DAY2,
+                processed="2026-11-03T00:30:00Z",
+                action="RELEASE",
+            ),
+            message(
+                "j2",
+                "n4",
+                "FAILED",
+                "Graph API error 503: Service Unavailable",
+                retry_count=1,
+                created=DAY2,
+                processed="2026-11-03T01:00:00Z",
+                retry_after="2026-11-03T02:00:00Z",
+                action="RELEASE",
+            ),
+            message("j3", "p1", "FAILED", "Graph API error 500", processed="2026-11-01T08:40:00Z"),
+            message("j3", "p2", "FAILED", "Mailbox c@example.net not found"),
+        ],
+    )
+    warehouse.seed(
+        "bulk_job_deletions",
+        [{"job_id": "j4", "account_id": "x", "deleted_at": "2026-11-04T00:00:00Z"}],
+    )
+    warehouse.seed(
+        "bulk_job_snapshots",
+        [
+            {
+                "job_id": "j2",
+                "account_id": "x",
+                "observed_at": f"2026-11-03T0{h}:00:00Z",
+                "status": "PROCESSING",
+                "total_messages_discovered": total,
+                "messages_pending": pending,
+                "messages_successful": total - pending,
+                "messages_failed": 0,
+                "messages_skipped": 0,
+                "messages_cancelled": 0,
+            }
+            for h, total, pending in ((1, 2, 2), (2, 4, 3), (3, 4, 2))
+        ],
+    )
     return warehouse
 
 
@@ -63,14 +111,98 @@ def test_job_status_counts(seeded: Warehouse) -> None:
         " count_cancelled, count_skipped, count_other, count_retried, count_awaiting_retry,"
         " total_retries, max_retry_count, processed_rate, completion_rate, failure_rate",
     ) == [
-        ("j1", "MOVE", "JunkEmail", "COMPLETED", False, 5, 0, 0, 0, 2, 2, 0, 1, 0, 2, 0, 4, 3,
-         D("1.0000"), D("0.4000"), D("0.4000")),
-        ("j2", "RELEASE", None, "PROCESSING", False, 4, 1, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1,
-         D("0.5000"), D("0.2500"), D("0.2500")),
-        ("j3", "MOVE", "Inbox", "FAILED", False, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0,
-         D("1.0000"), D("0.0000"), D("1.0000")),
-        ("j4", "MOVE", "JunkEmail", "COMPLETED", True, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None,
-         None, None, None),
+        (
+            "j1",
+            "MOVE",
+            "JunkEmail",
+            "COMPLETED",
+            False,
+            5,
+            0,
+            0,
+            0,
+            2,
+            2,
+            0,
+            1,
+            0,
+            2,
+            0,
+            4,
+            3,
+            D("1.0000"),
+            D("0.4000"),
+            D("0.4000"),
+        ),
+        (
+            "j2",
+            "RELEASE",
+            None,
+            "PROCESSING",
+            False,
+            4,
+            1,
+            0,
+            1,
+            1,
+            1,
+            0,
+            0,
+            0,
+            1,
+            1,
+            1,
+            1,
+            D("0.5000"),
+            D("0.2500"),
+            D("0.2500"),
+        ),
+        (
+            "j3",
+            "MOVE",
+            "Inbox",
+            "FAILED",
+            False,
+            2,
+            0,
+            0,
+            0,
+            0,
+            2,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            D("1.0000"),
+            D("0.0000"),
+            D("1.0000"),
+        ),
+        (
+            "j4",
+            "MOVE",
+            "JunkEmail",
+            "COMPLETED",
+            True,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            None,
+            None,
+            None,
+            None,
+        ),
     ]
 
 
@@ -82,15 +214,47 @@ def test_job_failure_reasons(seeded: Warehouse) -> None:
         " count_retrying, example_message_id, example_status_message",
         order="1, 2, 3",
     ) == [
-        ("j1", "FAILED", "Mailbox not found", 2, D("1.0000"), 0, "m3",
-         "Mailbox a@example.com not found"),
-        ("j1", "SKIPPED", "Message already in destination folder", 1, D("1.0000"), 0, "m5",
-         "Message already in destination folder"),
-        ("j2", "FAILED", "Graph API error", 1, D("1.0000"), 1, "n4",
-         "Graph API error 503: Service Unavailable"),
+        (
+            "j1",
+            "FAILED",
+            "Mailbox not found",
+            2,
+            D("1.0000"),
+            0,
+            "m3",
+            "Mailbox a@example.com not found",
+        ),
+        (
+            "j1",
+            "SKIPPED",
+            "Message already in destination folder",
+            1,
+            D("1.0000"),
+            0,
+            "m5",
+            "Message already in destination folder",
+        ),
+        (
+            "j2",
+            "FAILED",
+            "Graph API error",
+            1,
+            D("1.0000"),
+            1,
+            "n4",
+            "Graph API error 503: Service Unavailable",
+        ),
         ("j3", "FAILED", "Graph API error", 1, D("0.5000"), 0, "p1", "Graph API error 500"),
-        ("j3", "FAILED", "Mailbox not found", 1, D("0.5000"), 0, "p2",
-         "Mailbox c@example.net not found"),
+        (
+            "j3",
+            "FAILED",
+            "Mailbox not found",
+            1,
+            D("0.5000"),
+            0,
+            "p2",
+            "Mailbox c@example.net not found",
+        ),
     ]
 
 
@@ -102,12 +266,36 @@ def test_failure_reasons(seeded: Warehouse) -> None:
         " count_retrying, cast(first_seen_at as varchar), cast(last_seen_at as varchar)",
         order="1, 2",
     ) == [
-        ("FAILED", "Graph API error", 2, 2, D("0.4000"), 1, "2026-11-01 08:40:00+00",
-         "2026-11-03 01:00:00+00"),
-        ("FAILED", "Mailbox not found", 3, 2, D("0.6000"), 0, "2026-11-01 08:30:00+00",
-         "2026-11-01 08:30:00+00"),
-        ("SKIPPED", "Message already in destination folder", 1, 1, D("1.0000"), 0,
-         "2026-11-01 08:30:00+00", "2026-11-01 08:30:00+00"),
+        (
+            "FAILED",
+            "Graph API error",
+            2,
+            2,
+            D("0.4000"),
+            1,
+            "2026-11-01 08:40:00+00",
+            "2026-11-03 01:00:00+00",
+        ),
+        (
+            "FAILED",
+            "Mailbox not found",
+            3,
+            2,
+            D("0.6000"),
+            0,
+            "2026-11-01 08:30:00+00",
+            "2026-11-01 08:30:00+00",
+        ),
+        (
+            "SKIPPED",
+            "Message already in destination folder",
+            1,
+            1,
+            D("1.0000"),
+            0,
+            "2026-11-01 08:30:00+00",
+            "2026-11-01 08:30:00+00",
+        ),
     ]
 
 
@@ -167,8 +355,9 @@ def test_unknown_statuses_stay_visible_and_fail_the_accepted_values_check(
     warehouse: Warehouse,
 ) -> None:
     warehouse.seed("bulk_jobs", [job("j1", total_messages_discovered=2, messages_successful=1)])
-    warehouse.seed("bulk_job_messages", [message("j1", "m1", "completed "),
-                                         message("j1", "m2", "QUARANTINED")])
+    warehouse.seed(
+        "bulk_job_messages", [message("j1", "m1", "completed "), message("j1", "m2", "QUARANTINED")]
+    )
     result = warehouse.build()
     assert warehouse.mart("job_status_counts", "count_completed, count_other") == [(1, 1)]
     failed = {a.name: a.rows for a in result.failed_assertions}
@@ -181,7 +370,8 @@ def test_models_build_before_optional_tables_have_data(warehouse: Warehouse) -> 
     assert len(result.built) == len(load_models())
     assert result.failed_assertions == []
     assert warehouse.mart("job_status_counts", "job_id, count_messages, is_deleted") == [
-        ("j1", 0, False)]
+        ("j1", 0, False)
+    ]
     assert warehouse.mart("job_progress", "count(*)") == [(0,)]
 
 
@@ -192,8 +382,7 @@ def test_models_are_built_after_what_they_read() -> None:
             assert order.index(upstream) < order.index(model.name)
 
 
-def test_a_model_reading_an_unknown_table_is_named(tmp_path: Path,
-                                                   warehouse: Warehouse) -> None:
+def test_a_model_reading_an_unknown_table_is_named(tmp_path: Path, warehouse: Warehouse) -> None:
     for folder in ("staging", "marts", "assertions"):
         (tmp_path / "sql" / folder).mkdir(parents=True)
     (tmp_path / "sql" / "marts" / "broken.sql").write_text("select * from no_such_table")

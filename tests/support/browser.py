@@ -5,11 +5,18 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import List
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 
 
 def chromium() -> str:
@@ -18,18 +25,23 @@ def chromium() -> str:
         # a fresh machine: fetch Debian's package, as .ci/run does
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env,
-                       capture_output=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium"], env=env, capture_output=True
+        )
         found = shutil.which("chromium")
     if not found:
         raise RuntimeError("Chromium not found: install it, e.g. `apt-get install -y chromium`")
     return found
 
 
-def _run(arguments: List[str]) -> subprocess.CompletedProcess:
+def _run(arguments: list[str]) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="cf-chromium-") as profile:
-        return subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", *arguments],
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [chromium(), *FLAGS, f"--user-data-dir={profile}", *arguments],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
 def rendered_dom(page: Path) -> str:
@@ -41,8 +53,14 @@ def rendered_dom(page: Path) -> str:
 
 
 def screenshot(page: Path, png: Path, width: int = 1366, height: int = 2600) -> Path:
-    result = _run([f"--window-size={width},{height}", f"--screenshot={png}",
-                   "--virtual-time-budget=3000", page.as_uri()])
+    result = _run(
+        [
+            f"--window-size={width},{height}",
+            f"--screenshot={png}",
+            "--virtual-time-budget=3000",
+            page.as_uri(),
+        ]
+    )
     if result.returncode or not png.exists():
         raise RuntimeError(f"chromium screenshot failed: {result.stderr[-2000:]}")
     return png

@@ -4,15 +4,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict
 
 from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli_env(sim: Simulator, folder: Path, token: str = DEFAULT_TOKEN,
-            **extra: str) -> Dict[str, str]:
+def cli_env(
+    sim: Simulator, folder: Path, token: str = DEFAULT_TOKEN, **extra: str
+) -> dict[str, str]:
     """The simulator's account and token, a DuckDB file and dlt folder of the test's own."""
     return {
         "CLOUDFLARE_API_BASE_URL": sim.base_url,
@@ -26,7 +26,7 @@ def cli_env(sim: Simulator, folder: Path, token: str = DEFAULT_TOKEN,
     }
 
 
-def cli(*args: str, env: Dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "cf_bulk_sync.cli", *args],
         env={**os.environ, "PYTHONPATH": str(ROOT), **env},

@@ -7,8 +7,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, List
 
 ADMIN = "postgres"
 
@@ -37,11 +37,12 @@ def _install_server() -> None:
     print("PostgreSQL server not found: installing Debian's postgresql package", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql"], check=False, env=env,
-                   capture_output=True)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "postgresql"], check=False, env=env, capture_output=True
+    )
 
 
-def _as_owner(command: List[str]) -> List[str]:
+def _as_owner(command: list[str]) -> list[str]:
     # initdb and postgres refuse to run as root: run them as the postgres system user
     return ["runuser", "-u", ADMIN, "--", *command] if os.geteuid() == 0 else command
 
@@ -59,17 +60,37 @@ def running_postgres() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(folder, ADMIN)
     port = _free_port()
-    subprocess.run(_as_owner([_bin("initdb"), "-D", str(data), "-A", "trust", "-U", ADMIN,
-                              "-E", "UTF8", "--no-sync"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_owner(
+            [_bin("initdb"), "-D", str(data), "-A", "trust", "-U", ADMIN, "-E", "UTF8", "--no-sync"]
+        ),
+        check=True,
+        capture_output=True,
+    )
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(data), "-o", options, "-w",
-                              "-l", str(folder / "log"), "start"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_owner(
+            [
+                _bin("pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-w",
+                "-l",
+                str(folder / "log"),
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     try:
         # trust authentication: dlt wants a password, the server ignores it
         yield f"postgresql://{ADMIN}:unused@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-                       capture_output=True)
+        subprocess.run(
+            _as_owner([_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
         shutil.rmtree(folder, ignore_errors=True)

@@ -1,5 +1,3 @@
-from typing import List
-
 import pytest
 
 from cf_bulk_sync.source.budget import RequestBudget
@@ -8,7 +6,7 @@ from cf_bulk_sync.source.budget import RequestBudget
 class FakeTime:
     def __init__(self) -> None:
         self.now = 0.0
-        self.sleeps: List[float] = []
+        self.sleeps: list[float] = []
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)

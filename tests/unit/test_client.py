@@ -1,4 +1,4 @@
-from typing import Any, List
+from typing import Any
 
 import pytest
 import requests
@@ -28,9 +28,9 @@ def client(**kwargs: Any) -> CloudflareClient:
 
 
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> List[float]:
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Records the waits of the retry loop instead of sleeping through them."""
-    waited: List[float] = []
+    waited: list[float] = []
     monkeypatch.setattr("time.sleep", lambda s: waited.append(s))
     return waited
 
@@ -38,29 +38,63 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> List[float]:
 @pytest.mark.parametrize(
     "status,body,error,text",
     [
-        pytest.param(403, failure(10000, "Authentication error"), AuthenticationError,
-                     "Authentication failed (HTTP 403, code 10000: Authentication error)"
-                     ": the credentials are invalid or lack the permission; use an API token with"
-                     " the permission 'Cloud Email Security: Read'", id="403-10000"),
-        pytest.param(401, failure(9106, "Missing X-Auth-Key"), AuthenticationError,
-                     "Authentication failed (HTTP 401, code 9106", id="401"),
-        pytest.param(200, failure(10000, "Authentication error"), AuthenticationError,
-                     "Authentication failed (HTTP 200, code 10000", id="200-with-10000"),
-        pytest.param(400, failure(7003, "Could not route to /accounts/x"), AccountError,
-                     "Account not reachable (HTTP 400, code 7003: Could not route to /accounts/x)"
-                     ": check account_id, which must be the 32 hex characters", id="7003"),
-        pytest.param(404, failure(7000, "No route for that URI"), AccountError,
-                     "Account not reachable (HTTP 404, code 7000", id="7000"),
-        pytest.param(400, failure(10001, "per_page must be <= 1000"), BadRequestError,
-                     "The API rejected a parameter (HTTP 400, code 10001: per_page must be <="
-                     " 1000)", id="400-param"),
-        pytest.param(200, failure(1234, "Something odd"), CloudflareAPIError,
-                     "The API reported a failure (HTTP 200, code 1234: Something odd)",
-                     id="200-success-false"),
+        pytest.param(
+            403,
+            failure(10000, "Authentication error"),
+            AuthenticationError,
+            "Authentication failed (HTTP 403, code 10000: Authentication error)"
+            ": the credentials are invalid or lack the permission; use an API token with"
+            " the permission 'Cloud Email Security: Read'",
+            id="403-10000",
+        ),
+        pytest.param(
+            401,
+            failure(9106, "Missing X-Auth-Key"),
+            AuthenticationError,
+            "Authentication failed (HTTP 401, code 9106",
+            id="401",
+        ),
+        pytest.param(
+            200,
+            failure(10000, "Authentication error"),
+            AuthenticationError,
+            "Authentication failed (HTTP 200, code 10000",
+            id="200-with-10000",
+        ),
+        pytest.param(
+            400,
+            failure(7003, "Could not route to /accounts/x"),
+            AccountError,
+            "Account not reachable (HTTP 400, code 7003: Could not route to /accounts/x)"
+            ": check account_id, which must be the 32 hex characters",
+            id="7003",
+        ),
+        pytest.param(
+            404,
+            failure(7000, "No route for that URI"),
+            AccountError,
+            "Account not reachable (HTTP 404, code 7000",
+            id="7000",
+        ),
+        pytest.param(
+            400,
+            failure(10001, "per_page must be <= 1000"),
+            BadRequestError,
+            "The API rejected a parameter (HTTP 400, code 10001: per_page must be <= 1000)",
+            id="400-param",
+        ),
+        pytest.param(
+            200,
+            failure(1234, "Something odd"),
+            CloudflareAPIError,
+            "The API reported a failure (HTTP 200, code 1234: Something odd)",
+            id="200-success-false",
+        ),
     ],
 )
-def test_error_envelopes_become_one_clear_error(status: int, body: dict, error: type,
-                                                text: str) -> None:
+def test_error_envelopes_become_one_clear_error(
+    status: int, body: dict, error: type, text: str
+) -> None:
     with requests_mock.Mocker() as mock:
         mock.get(PREFIX, status_code=status, json=body)
         with pytest.raises(error) as caught:
@@ -84,12 +118,15 @@ def test_unknown_job_is_not_found() -> None:
             list(client().iter_messages(ACCOUNT, "j1"))
 
 
-def test_429_honours_retry_after(sleeps: List[float]) -> None:
+def test_429_honours_retry_after(sleeps: list[float]) -> None:
     with requests_mock.Mocker() as mock:
-        mock.get(PREFIX, [
-            {"status_code": 429, "headers": {"Retry-After": "7"}, "json": failure(971, "slow")},
-            {"json": ok([{"job_id": "a"}])},
-        ])
+        mock.get(
+            PREFIX,
+            [
+                {"status_code": 429, "headers": {"Retry-After": "7"}, "json": failure(971, "slow")},
+                {"json": ok([{"job_id": "a"}])},
+            ],
+        )
         c = client()
         assert [j["job_id"] for p in c.iter_jobs(ACCOUNT) for j in p] == ["a"]
         assert sleeps == [7.0]
@@ -101,14 +138,15 @@ def test_429_honours_retry_after(sleeps: List[float]) -> None:
     [
         pytest.param({"status_code": 503, "json": failure(10002, "down")}, id="503"),
         pytest.param({"status_code": 502, "text": "<html>Bad Gateway</html>"}, id="proxy-html"),
-        pytest.param({"status_code": 200, "text": '{"success": true, "result": [{"job'},
-                     id="truncated-200"),
+        pytest.param(
+            {"status_code": 200, "text": '{"success": true, "result": [{"job'}, id="truncated-200"
+        ),
         pytest.param({"status_code": 200, "text": "<html>maintenance</html>"}, id="html-200"),
         pytest.param({"exc": requests.exceptions.ConnectionError("reset")}, id="reset"),
         pytest.param({"exc": requests.exceptions.ReadTimeout("slow")}, id="read-timeout"),
     ],
 )
-def test_transient_failures_are_retried(bad: dict, sleeps: List[float]) -> None:
+def test_transient_failures_are_retried(bad: dict, sleeps: list[float]) -> None:
     with requests_mock.Mocker() as mock:
         mock.get(PREFIX, [bad, {"json": ok([{"job_id": "a"}])}])
         c = client()
@@ -116,7 +154,7 @@ def test_transient_failures_are_retried(bad: dict, sleeps: List[float]) -> None:
         assert mock.call_count == 2 and c.stats.retries == 1
 
 
-def test_retries_are_bounded(sleeps: List[float]) -> None:
+def test_retries_are_bounded(sleeps: list[float]) -> None:
     with requests_mock.Mocker() as mock:
         mock.get(PREFIX, status_code=500, json=failure(10002, "boom"))
         with pytest.raises(TransientAPIError, match="HTTP 500 persisted after 3 attempts"):
@@ -126,12 +164,15 @@ def test_retries_are_bounded(sleeps: List[float]) -> None:
 
 def test_rejected_cursor_restarts_the_job_once_without_duplicates() -> None:
     with requests_mock.Mocker() as mock:
-        mock.get(f"{PREFIX}/j1/messages", [
-            {"json": ok([{"message_id": "m1"}, {"message_id": "m2"}], "old")},
-            {"status_code": 400, "json": failure(10021, "Invalid cursor")},
-            {"json": ok([{"message_id": "m1"}, {"message_id": "m2"}], "new")},
-            {"json": ok([{"message_id": "m3"}])},
-        ])
+        mock.get(
+            f"{PREFIX}/j1/messages",
+            [
+                {"json": ok([{"message_id": "m1"}, {"message_id": "m2"}], "old")},
+                {"status_code": 400, "json": failure(10021, "Invalid cursor")},
+                {"json": ok([{"message_id": "m1"}, {"message_id": "m2"}], "new")},
+                {"json": ok([{"message_id": "m3"}])},
+            ],
+        )
         c = client()
         ids = [i for p in c.iter_messages(ACCOUNT, "j1") for i in ids_of(p)]
         assert ids == ["m1", "m2", "m3"]
@@ -141,12 +182,15 @@ def test_rejected_cursor_restarts_the_job_once_without_duplicates() -> None:
 
 def test_a_second_rejected_cursor_gives_up() -> None:
     with requests_mock.Mocker() as mock:
-        mock.get(f"{PREFIX}/j1/messages", [
-            {"json": ok([{"message_id": "m1"}], "a")},
-            {"status_code": 400, "json": failure(10021, "Invalid cursor")},
-            {"json": ok([{"message_id": "m1"}], "b")},
-            {"status_code": 400, "json": failure(10021, "Invalid cursor")},
-        ])
+        mock.get(
+            f"{PREFIX}/j1/messages",
+            [
+                {"json": ok([{"message_id": "m1"}], "a")},
+                {"status_code": 400, "json": failure(10021, "Invalid cursor")},
+                {"json": ok([{"message_id": "m1"}], "b")},
+                {"status_code": 400, "json": failure(10021, "Invalid cursor")},
+            ],
+        )
         with pytest.raises(CursorRejectedError, match="Cursor rejected"):
             list(client().iter_messages(ACCOUNT, "j1"))
         assert mock.call_count == 4
@@ -175,31 +219,45 @@ def test_get_job_returns_the_object() -> None:
         assert client().get_job(ACCOUNT, "j1")["status"] == "COMPLETED"
 
 
-def test_a_block_longer_than_the_limit_stops_at_once(sleeps: List[float]) -> None:
+def test_a_block_longer_than_the_limit_stops_at_once(sleeps: list[float]) -> None:
     with requests_mock.Mocker() as mock:
-        mock.get(PREFIX, status_code=429, headers={"Retry-After": "600"},
-                 json=failure(971, "Please wait"))
+        mock.get(
+            PREFIX,
+            status_code=429,
+            headers={"Retry-After": "600"},
+            json=failure(971, "Please wait"),
+        )
         with pytest.raises(TransientAPIError, match="Rate limited by Cloudflare for 600s"):
             list(client(max_retry_delay=60).iter_jobs(ACCOUNT))
         assert mock.call_count == 1 and sleeps == []
 
 
-def test_a_block_within_the_limit_is_waited_out(sleeps: List[float]) -> None:
+def test_a_block_within_the_limit_is_waited_out(sleeps: list[float]) -> None:
     with requests_mock.Mocker() as mock:
-        mock.get(PREFIX, [
-            {"status_code": 429, "headers": {"Retry-After": "45"}, "json": failure(971, "wait")},
-            {"json": ok([{"job_id": "a"}])},
-        ])
+        mock.get(
+            PREFIX,
+            [
+                {
+                    "status_code": 429,
+                    "headers": {"Retry-After": "45"},
+                    "json": failure(971, "wait"),
+                },
+                {"json": ok([{"job_id": "a"}])},
+            ],
+        )
         assert len(list(client(max_retry_delay=60).iter_jobs(ACCOUNT))) == 1
         assert sleeps == [45.0]
 
 
 def test_a_message_the_api_repeats_is_yielded_once() -> None:
     with requests_mock.Mocker() as mock:
-        mock.get(f"{PREFIX}/j1/messages", [
-            {"json": ok([{"message_id": "m1"}, {"message_id": "m2"}], "c1")},
-            {"json": ok([{"message_id": "m2"}, {"message_id": "m3"}, {"status": "x"}])},
-        ])
+        mock.get(
+            f"{PREFIX}/j1/messages",
+            [
+                {"json": ok([{"message_id": "m1"}, {"message_id": "m2"}], "c1")},
+                {"json": ok([{"message_id": "m2"}, {"message_id": "m3"}, {"status": "x"}])},
+            ],
+        )
         pages = list(client().iter_messages(ACCOUNT, "j1"))
         # the first page is read into Arrow, the second (an item without a key) as dicts:
         # a repeat is dropped across both kinds of page

@@ -1,11 +1,10 @@
 import threading
 import time
-from typing import Callable, Iterator, List, Tuple
-
-import pytest
-
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from types import SimpleNamespace
+
+import pytest
 
 from cf_bulk_sync.source.fetcher import (
     DONE,
@@ -50,7 +49,7 @@ def waiting(seconds: float) -> None:
     record_wait(SimpleNamespace(elapsed=timedelta(seconds=seconds)))
 
 
-def peak_running(work: Callable[[], None], jobs: int, workers: int) -> Tuple[int, int]:
+def peak_running(work: Callable[[], None], jobs: int, workers: int) -> tuple[int, int]:
     """The most steps running at once: overall, and among steps started after `workers`
     steps had finished (once the limit has measurements to go by)."""
     running, finished, peak, late_peak = [0], [0], [0], [0]
@@ -114,8 +113,9 @@ def test_waits_are_counted_per_thread() -> None:
     from cf_bulk_sync.source import fetcher
 
     before = fetcher._waited()
-    other = threading.Thread(target=lambda: record_wait(
-        SimpleNamespace(elapsed=timedelta(seconds=5))))
+    other = threading.Thread(
+        target=lambda: record_wait(SimpleNamespace(elapsed=timedelta(seconds=5)))
+    )
     other.start()
     other.join()
     record_wait(SimpleNamespace(elapsed=timedelta(seconds=0.25)))
@@ -131,7 +131,7 @@ def test_a_full_limit_gives_way_to_stop() -> None:
 
 
 def test_leaving_early_stops_the_workers() -> None:
-    started: List[int] = []
+    started: list[int] = []
 
     def endless(job: int) -> Iterator[int]:
         started.append(job)

@@ -105,10 +105,16 @@ def test_max_pages() -> None:
 
 
 def test_shape_messages_stamps_keys_and_sets_apart_keyless_items() -> None:
-    page = [{"message_id": "m1", "status": "FAILED"}, {"status": "FAILED"}, "junk",
-            {"message_id": "m2"}]
+    page = [
+        {"message_id": "m1", "status": "FAILED"},
+        {"status": "FAILED"},
+        "junk",
+        {"message_id": "m2"},
+    ]
     good, rejected, statuses = shape_messages(page, "acc", "job")
     assert [(g["job_id"], g["account_id"], g["message_id"]) for g in good] == [
-        ("job", "acc", "m1"), ("job", "acc", "m2")]
+        ("job", "acc", "m1"),
+        ("job", "acc", "m2"),
+    ]
     assert [r["item"] for r in rejected] == [{"status": "FAILED"}, "junk"]
     assert statuses == {"FAILED": 1, "(missing)": 1}

@@ -19,15 +19,19 @@ def sent_cursors(mock: requests_mock.Mocker) -> list:
 
 def test_exact_cursor_sequence_is_sent() -> None:
     with requests_mock.Mocker() as mock:
-        mock.get(f"{PREFIX}/j1/messages", [
-            {"json": ok([{"message_id": "m1"}], "CurA")},
-            {"json": ok([{"message_id": "m2"}], "CurB==")},
-            {"json": ok([{"message_id": "m3"}], None)},
-        ])
+        mock.get(
+            f"{PREFIX}/j1/messages",
+            [
+                {"json": ok([{"message_id": "m1"}], "CurA")},
+                {"json": ok([{"message_id": "m2"}], "CurB==")},
+                {"json": ok([{"message_id": "m3"}], None)},
+            ],
+        )
         pages = list(client().iter_messages(ACCOUNT, "j1"))
         assert [ids_of(p) for p in pages] == [["m1"], ["m2"], ["m3"]]
-        assert [r.url.split("cursor=")[-1] if "cursor=" in r.url else None
-                for r in mock.request_history] == [None, "CurA", "CurB%3D%3D"]
+        assert [
+            r.url.split("cursor=")[-1] if "cursor=" in r.url else None for r in mock.request_history
+        ] == [None, "CurA", "CurB%3D%3D"]
         assert all(r.qs["per_page"] == ["2"] for r in mock.request_history)
         assert all("page" not in r.qs for r in mock.request_history)
 
@@ -44,8 +48,9 @@ def test_paging_stops_when_next_is_null_empty_or_absent(last: dict) -> None:
     final = ok([{"message_id": "m2"}])
     final["result_info"] = {"count": 1, "per_page": 2, **last}
     with requests_mock.Mocker() as mock:
-        mock.get(f"{PREFIX}/j1/messages", [{"json": ok([{"message_id": "m1"}], "c1")},
-                                           {"json": final}])
+        mock.get(
+            f"{PREFIX}/j1/messages", [{"json": ok([{"message_id": "m1"}], "c1")}, {"json": final}]
+        )
         assert len(list(client().iter_messages(ACCOUNT, "j1"))) == 2
         assert mock.call_count == 2
 
@@ -61,9 +66,14 @@ def test_deprecated_page_fields_are_ignored() -> None:
 
 def test_repeated_cursor_stops_the_job_with_its_name() -> None:
     with requests_mock.Mocker() as mock:
-        mock.get(f"{PREFIX}/job-7/messages", [{"json": ok([{"message_id": "m1"}], "A")},
-                                              {"json": ok([{"message_id": "m2"}], "B")},
-                                              {"json": ok([{"message_id": "m3"}], "A")}])
+        mock.get(
+            f"{PREFIX}/job-7/messages",
+            [
+                {"json": ok([{"message_id": "m1"}], "A")},
+                {"json": ok([{"message_id": "m2"}], "B")},
+                {"json": ok([{"message_id": "m3"}], "A")},
+            ],
+        )
         with pytest.raises(RunawayPaginationError, match="job job-7.*already returned"):
             list(client().iter_messages(ACCOUNT, "job-7"))
         assert mock.call_count == 3
@@ -90,5 +100,3 @@ def test_job_list_follows_cursors_too() -> None:
         assert jobs == ["a", "b"]
         assert mock.request_history[1].qs["cursor"] == ["n1"]
         assert all(r.qs["action_type"] == ["move"] for r in mock.request_history)
-
-

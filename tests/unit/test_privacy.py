@@ -4,8 +4,8 @@ import dlt
 import duckdb
 import requests_mock
 
-from cf_bulk_sync.source.privacy import Pseudonymizer
 from cf_bulk_sync.loading.pipeline import make_pipeline, sync
+from cf_bulk_sync.source.privacy import Pseudonymizer
 
 from .fakes import ACCOUNT, BASE, FakeAPI, job, message
 
@@ -33,7 +33,8 @@ def test_every_address_in_an_item_is_replaced() -> None:
     assert item["action_params"]["client_recipient"] == p.pseudonym("alice@example.com")
     assert item["status_message"] == (
         f"Mailbox <{p.pseudonym('alice@example.com')}> not found;"
-        f" cc <{p.pseudonym('bob@example.org')}>")
+        f" cc <{p.pseudonym('bob@example.org')}>"
+    )
     assert item["message"]["size"] == 3
     p.apply(item)  # applying twice changes nothing
     assert item["action_params"]["client_recipient"] == p.pseudonym("alice@example.com")
@@ -41,25 +42,48 @@ def test_every_address_in_an_item_is_replaced() -> None:
 
 def test_no_address_reaches_the_warehouse_when_pseudonymising(tmp_path: Path) -> None:
     with requests_mock.Mocker() as mock:
-        FakeAPI(mock, [job("j1", total=2, status_message="Cancelled by boss@example.com")],
-                {"j1": [message("m1", "FAILED", status_message="Mailbox x@example.com not found"),
-                        message("m2")]})
-        pipeline = make_pipeline(dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
-                                 pipelines_dir=str(tmp_path / "dlt"))
-        missing_key = sync(pipeline, account_id=ACCOUNT, api_token="t", base_url=BASE,
-                           pseudonymize_recipients=True)
+        FakeAPI(
+            mock,
+            [job("j1", total=2, status_message="Cancelled by boss@example.com")],
+            {
+                "j1": [
+                    message("m1", "FAILED", status_message="Mailbox x@example.com not found"),
+                    message("m2"),
+                ]
+            },
+        )
+        pipeline = make_pipeline(
+            dlt.destinations.duckdb(str(tmp_path / "w.duckdb")), pipelines_dir=str(tmp_path / "dlt")
+        )
+        missing_key = sync(
+            pipeline, account_id=ACCOUNT, api_token="t", base_url=BASE, pseudonymize_recipients=True
+        )
         assert "pseudonymize_recipients needs a key" in missing_key.error
-        result = sync(pipeline, account_id=ACCOUNT, api_token="t", base_url=BASE,
-                      pseudonymize_recipients=True, pseudonymization_key="secret-key")
+        result = sync(
+            pipeline,
+            account_id=ACCOUNT,
+            api_token="t",
+            base_url=BASE,
+            pseudonymize_recipients=True,
+            pseudonymization_key="secret-key",
+        )
         assert result.error is None
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
-        tables = con.sql("select table_name, column_name from information_schema.columns"
-                         " where table_schema = 'cloudflare_email_security'"
-                         " and data_type = 'VARCHAR'").fetchall()
-        leaks = [(t, c) for t, c in tables if con.sql(
-            f'select count(*) from cloudflare_email_security."{t}" where "{c}" like \'%@%\''
-        ).fetchall()[0][0]]
+        tables = con.sql(
+            "select table_name, column_name from information_schema.columns"
+            " where table_schema = 'cloudflare_email_security'"
+            " and data_type = 'VARCHAR'"
+        ).fetchall()
+        leaks = [
+            (t, c)
+            for t, c in tables
+            if con.sql(
+                f'select count(*) from cloudflare_email_security."{t}" where "{c}" like \'%@%\''
+            ).fetchall()[0][0]
+        ]
         assert leaks == []
-        recipients = con.sql("select distinct action_params__client_recipient from"
-                             " cloudflare_email_security.bulk_job_messages").fetchall()
+        recipients = con.sql(
+            "select distinct action_params__client_recipient from"
+            " cloudflare_email_security.bulk_job_messages"
+        ).fetchall()
         assert recipients == [(Pseudonymizer("secret-key").pseudonym("a@example.com"),)]

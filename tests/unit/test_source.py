@@ -1,5 +1,5 @@
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import dlt
 import duckdb
@@ -7,23 +7,25 @@ import pytest
 import requests_mock
 
 from cf_bulk_sync.loading.pipeline import make_pipeline, sync
+from cf_bulk_sync.outcome import decide
 
 from .fakes import ACCOUNT, BASE, FakeAPI, job, message
-from cf_bulk_sync.outcome import decide
 
 TOKEN = "tok-unit-7c1d"
 
 
 def run(tmp_path: Path, full_refresh: bool = False, **overrides: Any) -> Any:
-    pipeline = make_pipeline(dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
-                             pipelines_dir=str(tmp_path / "dlt"))
-    args: Dict[str, Any] = dict(account_id=ACCOUNT, api_token=TOKEN, base_url=BASE, per_page=2,
-                                backoff_factor=0)
+    pipeline = make_pipeline(
+        dlt.destinations.duckdb(str(tmp_path / "w.duckdb")), pipelines_dir=str(tmp_path / "dlt")
+    )
+    args: dict[str, Any] = dict(
+        account_id=ACCOUNT, api_token=TOKEN, base_url=BASE, per_page=2, backoff_factor=0
+    )
     args.update(overrides)
     return sync(pipeline, full_refresh=full_refresh, **args)
 
 
-def rows(tmp_path: Path, sql: str) -> List[tuple]:
+def rows(tmp_path: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         return con.sql(sql).fetchall()
@@ -34,8 +36,10 @@ def api() -> Any:
     with requests_mock.Mocker() as mock:
         yield FakeAPI(
             mock,
-            jobs=[job("j-done", "COMPLETED", 3), job("j-busy", "PROCESSING", 2,
-                                                         messages_pending=1)],
+            jobs=[
+                job("j-done", "COMPLETED", 3),
+                job("j-busy", "PROCESSING", 2, messages_pending=1),
+            ],
             messages={
                 "j-done": [message("m1"), message("m2", "FAILED"), message("m3", "SKIPPED")],
                 "j-busy": [message("m1", "PENDING"), message("m9")],
@@ -46,16 +50,27 @@ def api() -> Any:
 def test_rows_are_stamped_with_job_and_account(api: FakeAPI, tmp_path: Path) -> None:
     result = run(tmp_path)
     assert result.error is None and decide(result).exit_code == 0
-    assert sorted(rows(tmp_path, "select job_id, message_id, account_id, status from"
-                                 " cloudflare_email_security.bulk_job_messages")) == [
-        ("j-busy", "m1", ACCOUNT, "PENDING"), ("j-busy", "m9", ACCOUNT, "COMPLETED"),
-        ("j-done", "m1", ACCOUNT, "COMPLETED"), ("j-done", "m2", ACCOUNT, "FAILED"),
-        ("j-done", "m3", ACCOUNT, "SKIPPED")]
-    assert sorted(rows(tmp_path, "select job_id, account_id, messages_successful from"
-                                 " cloudflare_email_security.bulk_jobs")) == [
-        ("j-busy", ACCOUNT, 2), ("j-done", ACCOUNT, 3)]
-    assert result.stats.rows_by_status == {"COMPLETED": 2, "FAILED": 1, "SKIPPED": 1,
-                                           "PENDING": 1}
+    assert sorted(
+        rows(
+            tmp_path,
+            "select job_id, message_id, account_id, status from"
+            " cloudflare_email_security.bulk_job_messages",
+        )
+    ) == [
+        ("j-busy", "m1", ACCOUNT, "PENDING"),
+        ("j-busy", "m9", ACCOUNT, "COMPLETED"),
+        ("j-done", "m1", ACCOUNT, "COMPLETED"),
+        ("j-done", "m2", ACCOUNT, "FAILED"),
+        ("j-done", "m3", ACCOUNT, "SKIPPED"),
+    ]
+    assert sorted(
+        rows(
+            tmp_path,
+            "select job_id, account_id, messages_successful from"
+            " cloudflare_email_security.bulk_jobs",
+        )
+    ) == [("j-busy", ACCOUNT, 2), ("j-done", ACCOUNT, 3)]
+    assert result.stats.rows_by_status == {"COMPLETED": 2, "FAILED": 1, "SKIPPED": 1, "PENDING": 1}
 
 
 def test_settled_jobs_are_skipped_on_the_next_run(api: FakeAPI, tmp_path: Path) -> None:
@@ -68,10 +83,14 @@ def test_settled_jobs_are_skipped_on_the_next_run(api: FakeAPI, tmp_path: Path) 
     assert (len(api.cursors("")), api.count()) == (1, 1)
     assert [q["path"] for q in api.queries if q["path"]] == ["/j-busy/messages"]
     assert (second.stats.jobs_skipped, second.stats.jobs_synced) == (1, 1)
-    assert rows(tmp_path, "select status from cloudflare_email_security.bulk_job_messages"
-                          " where job_id = 'j-busy' and message_id = 'm1'") == [("COMPLETED",)]
-    assert rows(tmp_path, "select count(*) from cloudflare_email_security.bulk_job_messages"
-                ) == [(5,)]
+    assert rows(
+        tmp_path,
+        "select status from cloudflare_email_security.bulk_job_messages"
+        " where job_id = 'j-busy' and message_id = 'm1'",
+    ) == [("COMPLETED",)]
+    assert rows(tmp_path, "select count(*) from cloudflare_email_security.bulk_job_messages") == [
+        (5,)
+    ]
 
 
 def test_full_refresh_fetches_settled_jobs_again(api: FakeAPI, tmp_path: Path) -> None:
@@ -86,19 +105,26 @@ def test_a_vanished_job_is_kept_and_marked_deleted(api: FakeAPI, tmp_path: Path)
     api.jobs = [j for j in api.jobs if j["job_id"] != "j-done"]
     result = run(tmp_path)
     assert result.stats.jobs_deleted == 1
-    assert rows(tmp_path, "select job_id from cloudflare_email_security.bulk_job_deletions"
-                          " where deleted_at is not null") == [("j-done",)]
-    assert rows(tmp_path, "select count(*) from cloudflare_email_security.bulk_jobs"
-                          " where job_id = 'j-done'") == [(1,)]
+    assert rows(
+        tmp_path,
+        "select job_id from cloudflare_email_security.bulk_job_deletions"
+        " where deleted_at is not null",
+    ) == [("j-done",)]
+    assert rows(
+        tmp_path, "select count(*) from cloudflare_email_security.bulk_jobs where job_id = 'j-done'"
+    ) == [(1,)]
     third = run(tmp_path)
     assert third.stats.jobs_deleted == 0  # marked once
 
 
-def test_status_filter_does_not_settle_the_job_for_all_statuses(api: FakeAPI,
-                                                               tmp_path: Path) -> None:
+def test_status_filter_does_not_settle_the_job_for_all_statuses(
+    api: FakeAPI, tmp_path: Path
+) -> None:
     run(tmp_path, status="FAILED")
     assert [q.get("status") for q in api.queries if q["path"].endswith("/messages")] == [
-        "FAILED", "FAILED"]
+        "FAILED",
+        "FAILED",
+    ]
     api.queries.clear()
     run(tmp_path)
     assert api.count() == 3  # the unfiltered run still fetches everything
@@ -108,42 +134,48 @@ def test_keyless_items_are_kept_aside_not_loaded(api: FakeAPI, tmp_path: Path) -
     api.messages["j-done"].append({"status": "FAILED", "note": "no id"})
     result = run(tmp_path)
     assert result.stats.rows_rejected == 1 and decide(result).exit_code == 0
-    assert rows(tmp_path, "select job_id, reason from"
-                          " cloudflare_email_security.bulk_job_messages_rejected") == [
-        ("j-done", "item without message_id")]
+    assert rows(
+        tmp_path, "select job_id, reason from cloudflare_email_security.bulk_job_messages_rejected"
+    ) == [("j-done", "item without message_id")]
 
 
 def test_bad_input_fails_before_any_request(api: FakeAPI, tmp_path: Path) -> None:
     result = run(tmp_path, account_id="not-an-account")
     assert decide(result).exit_code == 1 and "Invalid account id 'not-an-account'" in result.error
     assert api.queries == []
-    for bad, text in [(dict(per_page=0), "Invalid per_page 0"),
-                      (dict(job_ids=["x"]), "Invalid job id 'x'"),
-                      (dict(status="DONE"), "Invalid status 'DONE'")]:
+    for bad, text in [
+        (dict(per_page=0), "Invalid per_page 0"),
+        (dict(job_ids=["x"]), "Invalid job id 'x'"),
+        (dict(status="DONE"), "Invalid status 'DONE'"),
+    ]:
         failed = run(tmp_path, **bad)
         assert text in failed.error
     assert api.queries == []
 
 
-def test_cloudflare_environment_names_are_read(api: FakeAPI, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cloudflare_environment_names_are_read(
+    api: FakeAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
     monkeypatch.setenv("CLOUDFLARE_API_BASE_URL", BASE)
-    pipeline = make_pipeline(dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
-                             pipelines_dir=str(tmp_path / "dlt"))
+    pipeline = make_pipeline(
+        dlt.destinations.duckdb(str(tmp_path / "w.duckdb")), pipelines_dir=str(tmp_path / "dlt")
+    )
     result = sync(pipeline, backoff_factor=0)
     assert result.error is None and result.stats.rows == 5
 
 
-def test_dlt_names_win_over_cloudflare_names(api: FakeAPI, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dlt_names_win_over_cloudflare_names(
+    api: FakeAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "f" * 32)
     monkeypatch.setenv("SOURCES__CLOUDFLARE_EMAIL_SECURITY__ACCOUNT_ID", ACCOUNT)
     monkeypatch.setenv("SOURCES__CLOUDFLARE_EMAIL_SECURITY__API_TOKEN", TOKEN)
     monkeypatch.setenv("SOURCES__CLOUDFLARE_EMAIL_SECURITY__BASE_URL", BASE)
-    pipeline = make_pipeline(dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
-                             pipelines_dir=str(tmp_path / "dlt"))
+    pipeline = make_pipeline(
+        dlt.destinations.duckdb(str(tmp_path / "w.duckdb")), pipelines_dir=str(tmp_path / "dlt")
+    )
     result = sync(pipeline)
     assert result.error is None and result.stats.rows == 5
 
@@ -152,49 +184,67 @@ def test_several_accounts_in_one_run(tmp_path: Path) -> None:
     other = "fedcba9876543210fedcba9876543210"
     with requests_mock.Mocker() as mock:
         first = FakeAPI(mock, [job("a-1", total=1)], {"a-1": [message("m1")]})
-        second = FakeAPI(mock, [job("b-1", total=2)], {"b-1": [message("m1"), message("m2")]},
-                         account=other)
+        second = FakeAPI(
+            mock, [job("b-1", total=2)], {"b-1": [message("m1"), message("m2")]}, account=other
+        )
         result = run(tmp_path, account_id=f"{ACCOUNT},{other}")
         assert decide(result).exit_code == 0 and (first.count(), second.count()) == (1, 1)
-    assert sorted(rows(tmp_path, "select account_id, job_id, count(*) from"
-                                 " cloudflare_email_security.bulk_job_messages group by all")) == [
-        (ACCOUNT, "a-1", 1), (other, "b-1", 2)]
+    assert sorted(
+        rows(
+            tmp_path,
+            "select account_id, job_id, count(*) from"
+            " cloudflare_email_security.bulk_job_messages group by all",
+        )
+    ) == [(ACCOUNT, "a-1", 1), (other, "b-1", 2)]
 
 
 def test_odd_items_are_loaded_or_set_aside_by_rule(tmp_path: Path) -> None:
     long_text = "x" * 100_000
     items = [
         message("ok"),
-        {"status": "FAILED", "status_message": "no id"},               # rejected: no key
-        message("no-status", status=None),                              # loaded, status null
-        message("new-status", "QUARANTINED"),                           # loaded as it came
-        message("count-as-text", retry_count="3"),                      # coerced to 3
-        message("count-as-word", retry_count="three"),                  # kept in a variant
+        {"status": "FAILED", "status_message": "no id"},  # rejected: no key
+        message("no-status", status=None),  # loaded, status null
+        message("new-status", "QUARANTINED"),  # loaded as it came
+        message("count-as-text", retry_count="3"),  # coerced to 3
+        message("count-as-word", retry_count="three"),  # kept in a variant
         message("odd-time", created_at="2026-11-01 08:00:00+00:00"),
         message("offset-time", created_at="2026-11-01T09:00:00.123456+01:00"),
         message("long", "FAILED", status_message=long_text),
         message("unicode", "FAILED", status_message="Boîte aux lettres introuvable 📫 ñ"),
         message("extra", new_field={"depth": 1}, another="value"),
-        message("nested", message={"subject": "Invoice", "recipients": ["a@example.com"],
-                                   "dispositions": [{"name": "SPAM"}]}),
+        message(
+            "nested",
+            message={
+                "subject": "Invoice",
+                "recipients": ["a@example.com"],
+                "dispositions": [{"name": "SPAM"}],
+            },
+        ),
     ]
     with requests_mock.Mocker() as mock:
         FakeAPI(mock, [job("j1", total=len(items))], {"j1": items}, per_page=5)
         result = run(tmp_path)
     assert decide(result).exit_code == 0 and result.stats.rows_rejected == 1
     assert result.stats.rows == len(items) - 1
-    got = {r[0]: r[1:] for r in rows(
-        tmp_path,
-        "select message_id, status, retry_count, cast(created_at as varchar),"
-        " length(status_message),"
-        " status_message, message->>'$.subject', new_field__depth, another"
-        " from cloudflare_email_security.bulk_job_messages")}
+    got = {
+        r[0]: r[1:]
+        for r in rows(
+            tmp_path,
+            "select message_id, status, retry_count, cast(created_at as varchar),"
+            " length(status_message),"
+            " status_message, message->>'$.subject', new_field__depth, another"
+            " from cloudflare_email_security.bulk_job_messages",
+        )
+    }
     assert len(got) == len(items) - 1
     assert got["no-status"][0] is None and got["new-status"][0] == "QUARANTINED"
     assert got["count-as-text"][1] == 3
     assert got["count-as-word"][1] is None
-    assert rows(tmp_path, "select retry_count__v_text from cloudflare_email_security"
-                          ".bulk_job_messages where message_id = 'count-as-word'") == [("three",)]
+    assert rows(
+        tmp_path,
+        "select retry_count__v_text from cloudflare_email_security"
+        ".bulk_job_messages where message_id = 'count-as-word'",
+    ) == [("three",)]
     assert got["odd-time"][2].startswith("2026-11-01 08:00:00")
     assert got["offset-time"][2].startswith("2026-11-01 08:00:00.123456")
     assert got["long"][3] == 100_000
@@ -208,28 +258,42 @@ def test_a_job_listed_twice_is_fetched_and_loaded_once(api: FakeAPI, tmp_path: P
     result = run(tmp_path)
     assert decide(result).exit_code == 0 and result.appended_messages
     assert len([q for q in api.queries if q["path"] == "/j-done/messages"]) == 2  # its 2 pages
-    assert rows(tmp_path, "select count(*), count(distinct (job_id, message_id)) from"
-                          " cloudflare_email_security.bulk_job_messages") == [(5, 5)]
+    assert rows(
+        tmp_path,
+        "select count(*), count(distinct (job_id, message_id)) from"
+        " cloudflare_email_security.bulk_job_messages",
+    ) == [(5, 5)]
 
 
-def test_an_empty_table_is_appended_to_and_a_filled_one_merged(api: FakeAPI,
-                                                               tmp_path: Path) -> None:
+def test_an_empty_table_is_appended_to_and_a_filled_one_merged(
+    api: FakeAPI, tmp_path: Path
+) -> None:
     first = run(tmp_path)
-    staged = ("select count(*) from information_schema.tables where table_schema ="
-              " 'cloudflare_email_security_staging' and table_name = 'bulk_job_messages'")
+    staged = (
+        "select count(*) from information_schema.tables where table_schema ="
+        " 'cloudflare_email_security_staging' and table_name = 'bulk_job_messages'"
+    )
     assert first.appended_messages and rows(tmp_path, staged) == [(0,)]
     api.messages["j-busy"][0]["status"] = "COMPLETED"
     second = run(tmp_path)
     assert not second.appended_messages and rows(tmp_path, staged) == [(1,)]
-    assert sorted(rows(tmp_path, "select job_id, message_id, status from"
-                                 " cloudflare_email_security.bulk_job_messages")) == [
-        ("j-busy", "m1", "COMPLETED"), ("j-busy", "m9", "COMPLETED"),
-        ("j-done", "m1", "COMPLETED"), ("j-done", "m2", "FAILED"),
-        ("j-done", "m3", "SKIPPED")]
+    assert sorted(
+        rows(
+            tmp_path,
+            "select job_id, message_id, status from cloudflare_email_security.bulk_job_messages",
+        )
+    ) == [
+        ("j-busy", "m1", "COMPLETED"),
+        ("j-busy", "m9", "COMPLETED"),
+        ("j-done", "m1", "COMPLETED"),
+        ("j-done", "m2", "FAILED"),
+        ("j-done", "m3", "SKIPPED"),
+    ]
 
 
-def test_a_run_tidies_dlts_working_folder(api: FakeAPI, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_tidies_dlts_working_folder(
+    api: FakeAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("cf_bulk_sync.loading.housekeeping.KEEP_LOADED_PACKAGES", 1)
     run(tmp_path)
     second = run(tmp_path)

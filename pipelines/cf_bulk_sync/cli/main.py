@@ -53,8 +53,11 @@ def show(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> None:
     from .summary import format_build, format_summary
 
     if outcome.sync is None:  # refused: locked, or bad input before anything ran
-        print(f"cf-bulk-sync: {'' if outcome.exit_code == ExitCode.LOCKED else 'error: '}"
-              f"{outcome.error}", file=sys.stderr)
+        print(
+            f"cf-bulk-sync: {'' if outcome.exit_code == ExitCode.LOCKED else 'error: '}"
+            f"{outcome.error}",
+            file=sys.stderr,
+        )
         return
     print(format_summary(outcome, title))
     if outcome.build is not None:
@@ -65,8 +68,7 @@ def show(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> None:
     if outcome.error:
         print(f"cf-bulk-sync: error: {outcome.error}", file=sys.stderr)
     if outcome.published:
-        print(f"published: {outcome.published[0]} and {len(outcome.published) - 1} Parquet"
-              " files")
+        print(f"published: {outcome.published[0]} and {len(outcome.published) - 1} Parquet files")
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -114,8 +116,12 @@ def _simulate(args: argparse.Namespace) -> int:
     from ..simulator import DEFAULT_TOKEN, Faults, Simulator, World
 
     world = World(seed=args.seed, jobs=args.jobs, messages=(args.min_messages, args.max_messages))
-    sim = Simulator(world, port=args.port, faults=Faults(rate=args.fault_rate, seed=args.seed),
-                    latency=args.latency).start()
+    sim = Simulator(
+        world,
+        port=args.port,
+        faults=Faults(rate=args.fault_rate, seed=args.seed),
+        latency=args.latency,
+    ).start()
     print(f"Simulator serving {len(world.jobs)} jobs on {sim.base_url}")
     print(f"  export CLOUDFLARE_API_BASE_URL={sim.base_url}")
     print(f"  export CLOUDFLARE_ACCOUNT_ID={world.account_id}")

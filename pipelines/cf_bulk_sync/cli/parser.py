@@ -41,25 +41,43 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("--account-id", action="append", metavar="ID",
-                     help="account to sync (32 hex characters); repeat for several"
-                     " [CLOUDFLARE_ACCOUNT_ID]")
-    run.add_argument("--job-id", action="append", metavar="UUID",
-                     help="sync only this job; repeat for several")
+    run.add_argument(
+        "--account-id",
+        action="append",
+        metavar="ID",
+        help="account to sync (32 hex characters); repeat for several [CLOUDFLARE_ACCOUNT_ID]",
+    )
+    run.add_argument(
+        "--job-id", action="append", metavar="UUID", help="sync only this job; repeat for several"
+    )
     run.add_argument("--status", choices=MESSAGE_STATUSES, help="sync only messages in STATUS")
     run.add_argument("--action-type", choices=ACTION_TYPES, help="sync only jobs of this type")
     _destination_options(run)
-    run.add_argument("--full-refresh", action="store_true",
-                     help="fetch every job's messages again, settled or not")
-    run.add_argument("--progress", choices=("log", "none"), default="none",
-                     help="log dlt's progress while running (default none)")
-    run.add_argument("--no-models", action="store_true",
-                     help="do not build the SQL models after loading")
-    run.add_argument("--warn-only", action="store_true",
-                     help="report failing data assertions as warnings (exit 0, not 4)")
-    run.add_argument("--publish", metavar="DIR",
-                     help="after a good run, write a read-only copy for BI tools to DIR: a"
-                     " snapshot DuckDB file and Parquet files of the marts (DuckDB only)")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="fetch every job's messages again, settled or not",
+    )
+    run.add_argument(
+        "--progress",
+        choices=("log", "none"),
+        default="none",
+        help="log dlt's progress while running (default none)",
+    )
+    run.add_argument(
+        "--no-models", action="store_true", help="do not build the SQL models after loading"
+    )
+    run.add_argument(
+        "--warn-only",
+        action="store_true",
+        help="report failing data assertions as warnings (exit 0, not 4)",
+    )
+    run.add_argument(
+        "--publish",
+        metavar="DIR",
+        help="after a good run, write a read-only copy for BI tools to DIR: a"
+        " snapshot DuckDB file and Parquet files of the marts (DuckDB only)",
+    )
 
     models = commands.add_parser(
         "models",
@@ -70,8 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _destination_options(models)
-    models.add_argument("--warn-only", action="store_true",
-                        help="report failing data assertions as warnings (exit 0, not 4)")
+    models.add_argument(
+        "--warn-only",
+        action="store_true",
+        help="report failing data assertions as warnings (exit 0, not 4)",
+    )
 
     report = commands.add_parser(
         "report",
@@ -80,8 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         " frequent failure reasons. Run after `run` or `models`.",
     )
     _destination_options(report)
-    report.add_argument("--job-id", action="append", metavar="UUID",
-                        help="only this job; repeat for several")
+    report.add_argument(
+        "--job-id", action="append", metavar="UUID", help="only this job; repeat for several"
+    )
     report.add_argument("--top", type=int, default=10, help="failure reasons to show")
 
     dashboard = commands.add_parser(
@@ -91,8 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
         " statuses, failure reasons, daily activity and the last run. Run after `run`.",
     )
     _destination_options(dashboard)
-    dashboard.add_argument("--out", default="cf_bulk_sync_dashboard.html",
-                           help="file to write (default cf_bulk_sync_dashboard.html)")
+    dashboard.add_argument(
+        "--out",
+        default="cf_bulk_sync_dashboard.html",
+        help="file to write (default cf_bulk_sync_dashboard.html)",
+    )
     dashboard.add_argument("--top", type=int, default=10, help="failure reasons to list")
 
     demo = commands.add_parser(
@@ -102,8 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
         " DuckDB file, let time move, sync again incrementally and show the results."
         " Needs no account and no network.",
     )
-    demo.add_argument("--dir", default="cf_bulk_sync_demo",
-                      help="folder for the demo's DuckDB file and dlt state (recreated)")
+    demo.add_argument(
+        "--dir",
+        default="cf_bulk_sync_demo",
+        help="folder for the demo's DuckDB file and dlt state (recreated)",
+    )
     demo.add_argument("--jobs", type=int, default=24, help="jobs in the simulated account")
     demo.add_argument("--seed", type=int, default=7, help="seed of the simulated data")
 
@@ -117,15 +145,25 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--min-messages", type=int, default=0, help="fewest messages per job")
     sim.add_argument("--max-messages", type=int, default=300, help="most messages per job")
     sim.add_argument("--seed", type=int, default=7, help="seed of the simulated data")
-    sim.add_argument("--fault-rate", type=float, default=0.0,
-                     help="share of requests (0..1) answered with a fault")
+    sim.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="share of requests (0..1) answered with a fault",
+    )
     sim.add_argument("--latency", type=float, default=0.0, help="added seconds per request")
     return parser
 
 
 def _destination_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--destination", metavar="NAME",
-                        help="dlt destination (default duckdb: ./cf_bulk_sync.duckdb)")
-    parser.add_argument("--dataset", metavar="NAME",
-                        help="dataset (schema) of the raw tables (default"
-                        " cloudflare_email_security); models go to <dataset>_reporting")
+    parser.add_argument(
+        "--destination",
+        metavar="NAME",
+        help="dlt destination (default duckdb: ./cf_bulk_sync.duckdb)",
+    )
+    parser.add_argument(
+        "--dataset",
+        metavar="NAME",
+        help="dataset (schema) of the raw tables (default"
+        " cloudflare_email_security); models go to <dataset>_reporting",
+    )

@@ -13,7 +13,8 @@ row id. Hence the fast path only on destinations whose row id we know; elsewhere
 are always merged.
 """
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation

@@ -7,7 +7,6 @@ inspection (`dlt pipeline cf_bulk_sync info`); older ones are deleted after a su
 """
 
 import os
-from typing import List, Optional
 
 import dlt
 from dlt.common.storages import LoadStorage, LoadStorageConfiguration
@@ -15,7 +14,7 @@ from dlt.common.storages import LoadStorage, LoadStorageConfiguration
 KEEP_LOADED_PACKAGES = 100
 
 
-def prune_loaded_packages(pipeline: dlt.Pipeline, keep: Optional[int] = None) -> List[str]:
+def prune_loaded_packages(pipeline: dlt.Pipeline, keep: int | None = None) -> list[str]:
     """Deletes all but the newest `keep` (default KEEP_LOADED_PACKAGES) loaded packages;
     returns the load ids deleted."""
     keep = KEEP_LOADED_PACKAGES if keep is None else keep

@@ -9,7 +9,7 @@ result is written in the destination's SQL dialect.
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any
 
 import dlt
 import sqlglot
@@ -38,14 +38,14 @@ class Model:
     name: str
     path: Path
     tree: exp.Expression
-    reads: Set[str]
+    reads: set[str]
 
 
 @dataclass
 class AssertionResult:
     name: str
-    columns: List[str]
-    rows: List[Tuple[Any, ...]]
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
 
     @property
     def passed(self) -> bool:
@@ -55,11 +55,11 @@ class AssertionResult:
 @dataclass
 class BuildResult:
     dataset: str
-    built: List[str] = field(default_factory=list)
-    assertions: List[AssertionResult] = field(default_factory=list)
+    built: list[str] = field(default_factory=list)
+    assertions: list[AssertionResult] = field(default_factory=list)
 
     @property
-    def failed_assertions(self) -> List[AssertionResult]:
+    def failed_assertions(self) -> list[AssertionResult]:
         return [a for a in self.assertions if not a.passed]
 
 
@@ -68,7 +68,7 @@ def reporting_dataset(pipeline: dlt.Pipeline) -> str:
     return pipeline.dataset_name + REPORTING_SUFFIX
 
 
-def qualified(client: Any, name: str, dataset: Optional[str] = None) -> str:
+def qualified(client: Any, name: str, dataset: str | None = None) -> str:
     """A table's name as the destination writes it: in `dataset`, or the raw dataset."""
     return ".".join(client.make_qualified_table_name_path(name, dataset_name=dataset))
 
@@ -80,9 +80,9 @@ def no_models_yet(pipeline: dlt.Pipeline) -> ModelError:
     )
 
 
-def load_models(sql_dir: Optional[Path] = None) -> List[Model]:
+def load_models(sql_dir: Path | None = None) -> list[Model]:
     """Every model file, in an order where each model comes after the models it reads."""
-    parsed: Dict[str, Model] = {}
+    parsed: dict[str, Model] = {}
     for path in model_files(sql_dir or sql_root()):
         tree = _parse(path)
         parsed[path.stem] = Model(path.stem, path, tree, _tables_read(tree))
@@ -100,7 +100,7 @@ def load_models(sql_dir: Optional[Path] = None) -> List[Model]:
 
 
 def build_models(
-    pipeline: dlt.Pipeline, run_assertions: bool = True, sql_dir: Optional[Path] = None
+    pipeline: dlt.Pipeline, run_assertions: bool = True, sql_dir: Path | None = None
 ) -> BuildResult:
     """Rebuilds every model as a table of the reporting dataset, then runs the assertions."""
     sql_dir = sql_dir or sql_root()
@@ -147,21 +147,26 @@ def _parse(path: Path) -> exp.Expression:
     return tree
 
 
-def _tables_read(tree: exp.Expression) -> Set[str]:
+def _tables_read(tree: exp.Expression) -> set[str]:
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     return {t.name for t in tree.find_all(exp.Table) if t.name not in ctes}
 
 
-def _present_raw_tables(pipeline: dlt.Pipeline) -> Set[str]:
+def _present_raw_tables(pipeline: dlt.Pipeline) -> set[str]:
     with pipeline.destination_client() as client:
         return {
-            name for name, columns in client.get_storage_tables(RAW_TABLES)  # type: ignore[attr-defined]
+            name
+            for name, columns in client.get_storage_tables(RAW_TABLES)  # type: ignore[attr-defined]
             if columns
         }
 
 
 def _compile(
-    tree: exp.Expression, name: str, models: Set[str], present: Set[str], client: Any,
+    tree: exp.Expression,
+    name: str,
+    models: set[str],
+    present: set[str],
+    client: Any,
     reporting: str,
 ) -> exp.Expression:
     """Qualifies every table the query reads; a raw table without data becomes empty."""
@@ -194,10 +199,10 @@ def _empty_relation(table: str, alias: str) -> exp.Expression:
     return sqlglot.parse_one(f"(select {columns} where 1 = 0) as {alias}", read="duckdb")
 
 
-def describe_failure(assertion: AssertionResult, limit: Optional[int] = SHOWN_ROWS) -> str:
+def describe_failure(assertion: AssertionResult, limit: int | None = SHOWN_ROWS) -> str:
     rows = assertion.rows[:limit]
     shown = "; ".join(
-        ", ".join(f"{c}={v}" for c, v in zip(assertion.columns, row)) for row in rows
+        ", ".join(f"{c}={v}" for c, v in zip(assertion.columns, row, strict=False)) for row in rows
     )
     more = "+" if len(assertion.rows) >= SHOWN_ROWS else ""
     return f"assertion {assertion.name} failed ({len(assertion.rows)}{more} rows): {shown}"

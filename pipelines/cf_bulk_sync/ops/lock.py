@@ -3,13 +3,14 @@
 import fcntl
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Optional
+from typing import IO, Any
 
 from ..errors import RunLockedError
 
 __all__ = ["RunLock", "RunLockedError", "lock_for"]
+
 
 class RunLock:
     """Held for the length of a run. The operating system drops the lock when the process ends,
@@ -18,7 +19,7 @@ class RunLock:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._file: Optional[IO[str]] = None
+        self._file: IO[str] | None = None
 
     def __enter__(self) -> "RunLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -36,7 +37,7 @@ class RunLock:
         handle.seek(0)
         handle.truncate()
         handle.write(
-            f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}"
+            f"{datetime.now(UTC).isoformat(timespec='seconds')}"
             f" (pid {os.getpid()} on {socket.gethostname()})"
         )
         handle.flush()

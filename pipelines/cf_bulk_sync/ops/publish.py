@@ -8,7 +8,6 @@ is written under a temporary name and renamed into place, so a reader never sees
 
 import os
 from pathlib import Path
-from typing import List
 
 import dlt
 
@@ -18,7 +17,7 @@ from ..models.runner import load_models, reporting_dataset
 SNAPSHOT_FILE = "cf_bulk_sync.duckdb"
 
 
-def publish(pipeline: dlt.Pipeline, folder: str) -> List[Path]:
+def publish(pipeline: dlt.Pipeline, folder: str) -> list[Path]:
     """Writes `<folder>/cf_bulk_sync.duckdb` and `<folder>/parquet/<mart>.parquet`; returns
     the paths written."""
     if pipeline.destination.destination_name != "duckdb":
@@ -30,7 +29,7 @@ def publish(pipeline: dlt.Pipeline, folder: str) -> List[Path]:
     (root / "parquet").mkdir(parents=True, exist_ok=True)
     raw, reporting = pipeline.dataset_name, reporting_dataset(pipeline)
     marts = [m.name for m in load_models() if m.path.parent.name == "marts"]
-    written: List[Path] = []
+    written: list[Path] = []
     snapshot = root / SNAPSHOT_FILE
     partial = root / f".{SNAPSHOT_FILE}.{os.getpid()}.tmp"
     partial.unlink(missing_ok=True)
@@ -59,8 +58,7 @@ def publish(pipeline: dlt.Pipeline, folder: str) -> List[Path]:
             target = root / "parquet" / f"{mart}.parquet"
             temporary = target.with_name(f".{mart}.{os.getpid()}.tmp")
             con.execute(
-                f'copy (select * from "{reporting}"."{mart}") to \'{temporary}\''
-                " (format parquet)"
+                f'copy (select * from "{reporting}"."{mart}") to \'{temporary}\' (format parquet)'
             )
             os.replace(temporary, target)
             written.append(target)

@@ -2,8 +2,8 @@
 health: when it ran, how it ended, what it saw and did."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Optional
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import dlt
 from dlt.common import logger
@@ -11,7 +11,7 @@ from dlt.common import logger
 from ..outcome import RunOutcome
 
 RUNS_TABLE = "sync_runs"
-COLUMNS: Dict[str, Dict[str, Any]] = {
+COLUMNS: dict[str, dict[str, Any]] = {
     name: {"data_type": data_type, "nullable": name != "run_id"}
     for name, data_type in {
         "run_id": "text",
@@ -42,12 +42,12 @@ COLUMNS: Dict[str, Dict[str, Any]] = {
 }
 
 
-def make_record(pipeline: dlt.Pipeline, outcome: RunOutcome) -> Dict[str, Any]:
+def make_record(pipeline: dlt.Pipeline, outcome: RunOutcome) -> dict[str, Any]:
     """The run's row, from its outcome (status and exit code as `outcome.decide` set them)."""
     result, build = outcome.sync, outcome.build
     assert result is not None, "only a run that synced is recorded"
     stats = result.stats
-    finished = datetime.now(timezone.utc)
+    finished = datetime.now(UTC)
     return {
         "run_id": str(uuid.uuid4()),
         "pipeline_name": pipeline.pipeline_name,
@@ -76,7 +76,7 @@ def make_record(pipeline: dlt.Pipeline, outcome: RunOutcome) -> Dict[str, Any]:
     }
 
 
-def record_run(pipeline: dlt.Pipeline, outcome: RunOutcome) -> Optional[Dict[str, Any]]:
+def record_run(pipeline: dlt.Pipeline, outcome: RunOutcome) -> dict[str, Any] | None:
     """Appends the run's row to `sync_runs` in the raw dataset. A record that cannot be written
     (destination unreachable, or a package of the failed run still pending) is logged, never
     raised: it must not turn a good run into a failed one."""
@@ -88,7 +88,10 @@ def record_run(pipeline: dlt.Pipeline, outcome: RunOutcome) -> Optional[Dict[str
         pipeline.run(
             # merged on run_id: a load job run again after a crash must not count a run twice
             dlt.resource(
-                [record], name=RUNS_TABLE, write_disposition="merge", primary_key="run_id",
+                [record],
+                name=RUNS_TABLE,
+                write_disposition="merge",
+                primary_key="run_id",
                 columns=COLUMNS,
             )
         )

@@ -1,6 +1,7 @@
 """`cf-bulk-sync report`: status counts per job and the top failure reasons, as text tables."""
 
-from typing import Any, List, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -35,15 +36,14 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
     def line(values: Sequence[str]) -> str:
         return "  ".join(
-            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=False)
         ).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
 
 
-def build_report(
-    pipeline: dlt.Pipeline, job_ids: Optional[List[str]] = None, top: int = 10
-) -> str:
+def build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None = None, top: int = 10) -> str:
     """Reads the marts and lays them out for a terminal or a cron log."""
     try:
         return _build_report(pipeline, job_ids, top)
@@ -51,7 +51,7 @@ def build_report(
         raise no_models_yet(pipeline) from None
 
 
-def _build_report(pipeline: dlt.Pipeline, job_ids: Optional[List[str]], top: int) -> str:
+def _build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None, top: int) -> str:
     dataset = reporting_dataset(pipeline)
     with pipeline.sql_client() as client:
 
@@ -59,7 +59,7 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: Optional[List[str]], top: int
             return qualified(client, name, dataset)
 
         job_filter = ""
-        params: List[Any] = []
+        params: list[Any] = []
         if job_ids:
             job_filter = f"where c.job_id in ({', '.join(['%s'] * len(job_ids))})"
             params = list(job_ids)
@@ -71,8 +71,8 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: Optional[List[str]], top: int
                 c.count_pending + c.count_discovering + c.count_processing,
                 round(100 * c.processed_rate, 1), round(100 * c.failure_rate, 1),
                 case when c.is_deleted then 'deleted' else r.reconciliation_status end
-            from {table('job_status_counts')} as c
-            left join {table('job_reconciliation')} as r on r.job_id = c.job_id
+            from {table("job_status_counts")} as c
+            left join {table("job_reconciliation")} as r on r.job_id = c.job_id
             {job_filter}
             order by c.created_at, c.job_id
             """,
@@ -83,7 +83,7 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: Optional[List[str]], top: int
                 f"""
                 select message_status, failure_reason, sum(count_messages),
                     count(distinct job_id), max(last_seen_at)
-                from {table('job_failure_reasons')} as c
+                from {table("job_failure_reasons")} as c
                 {job_filter}
                 group by message_status, failure_reason
                 order by 3 desc, 2
@@ -95,7 +95,7 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: Optional[List[str]], top: int
             reasons = client.execute_sql(
                 f"""
                 select message_status, failure_reason, count_messages, count_jobs, last_seen_at
-                from {table('failure_reasons')}
+                from {table("failure_reasons")}
                 order by count_messages desc, failure_reason
                 limit {int(top)}
                 """
@@ -113,6 +113,7 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: Optional[List[str]], top: int
     return "\n".join(parts)
 
 
-def _numbers(row: Sequence[Any]) -> List[Any]:
-    return [float(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, int) else v
-            for v in row]
+def _numbers(row: Sequence[Any]) -> list[Any]:
+    return [
+        float(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, int) else v for v in row
+    ]

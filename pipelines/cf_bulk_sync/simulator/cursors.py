@@ -4,7 +4,7 @@ import base64
 import hashlib
 import hmac
 import time
-from typing import Callable, Tuple
+from collections.abc import Callable
 
 
 class CursorError(ValueError):
@@ -17,8 +17,9 @@ class Cursors:
     `expire_all()` makes every cursor handed out so far stale, as a server restart would.
     """
 
-    def __init__(self, secret: bytes, ttl_seconds: float = 900.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, secret: bytes, ttl_seconds: float = 900.0, clock: Callable[[], float] = time.time
+    ) -> None:
         self._secret = secret
         self._generation = 0
         self.ttl_seconds = ttl_seconds
@@ -29,7 +30,7 @@ class Cursors:
         signature = hmac.new(self._secret, payload.encode(), hashlib.sha256).hexdigest()[:20]
         return base64.urlsafe_b64encode(f"{payload}|{signature}".encode()).decode().rstrip("=")
 
-    def read(self, token: str, scope: str) -> Tuple[str, int]:
+    def read(self, token: str, scope: str) -> tuple[str, int]:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
             # The scope may itself contain "|": read the fixed fields from both ends.

@@ -4,7 +4,6 @@ import random
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
 
 FAULT_KINDS = ("429", "500", "502", "503", "truncated", "html", "reset", "slow")
 
@@ -15,7 +14,7 @@ class Faults:
 
     rate: float = 0.0
     seed: int = 0
-    kinds: Tuple[str, ...] = FAULT_KINDS
+    kinds: tuple[str, ...] = FAULT_KINDS
     retry_after: int = 1
     slow_seconds: float = 0.3
     injected: int = 0
@@ -29,7 +28,7 @@ class Faults:
             raise ValueError(f"faults: rate must be in 0..1 and kinds in {FAULT_KINDS}")
         self._rng = random.Random(self.seed)
 
-    def pick(self) -> Optional[str]:
+    def pick(self) -> str | None:
         if not self.rate:
             return None
         with self._lock:

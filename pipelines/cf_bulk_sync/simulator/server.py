@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from .cursors import CursorError, Cursors
@@ -20,8 +20,15 @@ from .world import World
 DEFAULT_TOKEN = "sim-token"
 DEFAULT_EMAIL = "sim@example.com"
 DEFAULT_KEY = "sim-global-key"
-MESSAGE_STATUSES = ("PENDING", "DISCOVERING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED",
-                    "SKIPPED")
+MESSAGE_STATUSES = (
+    "PENDING",
+    "DISCOVERING",
+    "PROCESSING",
+    "COMPLETED",
+    "FAILED",
+    "CANCELLED",
+    "SKIPPED",
+)
 JOB_STATUSES = ("PENDING", "DISCOVERING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED")
 ROUTE = re.compile(
     r"^/accounts/(?P<account>[^/]+)/email-security/investigate/bulk"
@@ -41,7 +48,7 @@ class Simulator:
 
     def __init__(
         self,
-        world: Optional[World] = None,
+        world: World | None = None,
         *,
         token: str = DEFAULT_TOKEN,
         email: str = DEFAULT_EMAIL,
@@ -49,10 +56,10 @@ class Simulator:
         host: str = "127.0.0.1",
         port: int = 0,
         base_path: str = "/client/v4",
-        faults: Optional[Faults] = None,
+        faults: Faults | None = None,
         latency: float = 0.0,
         cursor_ttl: float = 900.0,
-        rate_limit: Optional[Tuple[int, float]] = None,
+        rate_limit: tuple[int, float] | None = None,
     ) -> None:
         self.world = world or World()
         self.token, self.email, self.key = token, email, key
@@ -64,12 +71,12 @@ class Simulator:
         self.rate_limit = rate_limit
         self.cursors = Cursors(f"sim-{id(self)}-{time.time()}".encode(), cursor_ttl)
         self.counts: Counter = Counter()
-        self.request_times: List[float] = []
+        self.request_times: list[float] = []
         self._count_lock = threading.Lock()
-        self._cache: Dict[Tuple[Any, ...], Tuple[float, bytes]] = {}
+        self._cache: dict[tuple[Any, ...], tuple[float, bytes]] = {}
         self._cache_version = -1
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self) -> "Simulator":
@@ -100,7 +107,7 @@ class Simulator:
         return f"http://{self.host}:{self.port}{self.base_path}"
 
     # --- controls ------------------------------------------------------------------------
-    def advance(self, steps: int = 1, create: int = 1, delete: int = 1) -> Dict[str, List[str]]:
+    def advance(self, steps: int = 1, create: int = 1, delete: int = 1) -> dict[str, list[str]]:
         return self.world.advance(steps, create, delete)
 
     def expire_cursors(self) -> None:
@@ -111,7 +118,7 @@ class Simulator:
             self.counts.clear()
             self.request_times.clear()
 
-    def _count(self, endpoint: str) -> Optional[float]:
+    def _count(self, endpoint: str) -> float | None:
         """Counts a request; returns the seconds to wait when it breaks the rate limit."""
         with self._count_lock:
             self.counts[endpoint] += 1
@@ -136,13 +143,15 @@ class Simulator:
             return
         raise ApiError(403, 10000, "Authentication error")
 
-    def respond(self, route: Dict[str, Optional[str]], query: Dict[str, List[str]]) -> bytes:
+    def respond(self, route: dict[str, str | None], query: dict[str, list[str]]) -> bytes:
         world = self.world
         account = route["account"] or ""
         if not ACCOUNT_ID.match(account):
             raise ApiError(
-                400, 7003, f"Could not route to /accounts/{account}, perhaps your object"
-                " identifier is invalid?"
+                400,
+                7003,
+                f"Could not route to /accounts/{account}, perhaps your object"
+                " identifier is invalid?",
             )
         if account != world.account_id:
             raise ApiError(404, 7003, f"Could not route to /accounts/{account}: account not found")
@@ -152,14 +161,18 @@ class Simulator:
                 self._cache.clear()
                 self._cache_version = world.version
             # Pages embed cursors, so a cached page must not outlive them.
-            key = (route["job"], bool(route["messages"]), tuple(sorted(params.items())),
-                   self.cursors.generation)
+            key = (
+                route["job"],
+                bool(route["messages"]),
+                tuple(sorted(params.items())),
+                self.cursors.generation,
+            )
             cached = self._cache.get(key)
             if cached is None or time.time() - cached[0] > self.cursors.ttl_seconds / 2:
                 cached = self._cache[key] = (time.time(), self._render(route, params))
             return cached[1]
 
-    def _render(self, route: Dict[str, Optional[str]], params: Dict[str, str]) -> bytes:
+    def _render(self, route: dict[str, str | None], params: dict[str, str]) -> bytes:
         world = self.world
         job_id = route["job"]
         if job_id is not None:
@@ -178,7 +191,8 @@ class Simulator:
         status = _choice(params.get("status"), JOB_STATUSES, "status")
         action = _choice(params.get("action_type"), ("MOVE", "RELEASE"), "action_type")
         jobs = {
-            j.seq: j for j in world.job_list()
+            j.seq: j
+            for j in world.job_list()
             if (status is None or j.status == status)
             and (action is None or j.fields["action_type"] == action)
         }
@@ -187,8 +201,14 @@ class Simulator:
             sorted(jobs), lambda s: json.dumps(jobs[s].as_dict()).encode(), scope, params, 20
         )
 
-    def _page(self, seqs: List[int], render: Any, scope: str, params: Dict[str, str],
-              default_per_page: int) -> bytes:
+    def _page(
+        self,
+        seqs: list[int],
+        render: Any,
+        scope: str,
+        params: dict[str, str],
+        default_per_page: int,
+    ) -> bytes:
         """One page of a keyset listing: items after (or before) the cursor's anchor."""
         per_page = _per_page(params, default_per_page)
         start = 0
@@ -201,7 +221,7 @@ class Simulator:
                 start = bisect.bisect_right(seqs, anchor)
             else:
                 start = max(bisect.bisect_left(seqs, anchor) - per_page, 0)
-        page = seqs[start:start + per_page]
+        page = seqs[start : start + per_page]
         more = start + per_page < len(seqs)
         info = {
             "count": len(page),
@@ -215,19 +235,23 @@ class Simulator:
         return envelope(body, info)
 
 
-def envelope(result: bytes, result_info: Optional[Dict[str, Any]] = None) -> bytes:
+def envelope(result: bytes, result_info: dict[str, Any] | None = None) -> bytes:
     info = b"" if result_info is None else b',"result_info":' + json.dumps(result_info).encode()
     return b'{"success":true,"errors":[],"messages":[],"result":' + result + info + b"}"
 
 
 def error_body(code: int, message: str) -> bytes:
     return json.dumps(
-        {"success": False, "errors": [{"code": code, "message": message}], "messages": [],
-         "result": None}
+        {
+            "success": False,
+            "errors": [{"code": code, "message": message}],
+            "messages": [],
+            "result": None,
+        }
     ).encode()
 
 
-def _per_page(params: Dict[str, str], default: int) -> int:
+def _per_page(params: dict[str, str], default: int) -> int:
     raw = params.get("per_page")
     if raw is None:
         return default
@@ -236,7 +260,7 @@ def _per_page(params: Dict[str, str], default: int) -> int:
     return min(int(raw), 1000)
 
 
-def _choice(value: Optional[str], allowed: Tuple[str, ...], name: str) -> Optional[str]:
+def _choice(value: str | None, allowed: tuple[str, ...], name: str) -> str | None:
     if value is None:
         return None
     if value not in allowed:
@@ -261,8 +285,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json",
-              headers: Optional[Dict[str, str]] = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -276,16 +305,18 @@ class _Handler(BaseHTTPRequestHandler):
         sim = self.sim
         if url.path.startswith("/__admin/"):
             return self._admin(url.path, parse_qs(url.query))
-        path = url.path[len(sim.base_path):] if url.path.startswith(sim.base_path) else None
+        path = url.path[len(sim.base_path) :] if url.path.startswith(sim.base_path) else None
         match = ROUTE.match(path or "")
         if match is None:
             return self._send(404, error_body(7000, f"No route for that URI: {url.path}"))
         endpoint = "messages" if match["messages"] else "job" if match["job"] else "jobs"
         wait = sim._count(endpoint)
         if wait is not None:
-            return self._send(429, error_body(971, "Please wait and consider throttling your"
-                                                   " request speed"),
-                              headers={"Retry-After": str(max(int(wait + 0.999), 1))})
+            return self._send(
+                429,
+                error_body(971, "Please wait and consider throttling your request speed"),
+                headers={"Retry-After": str(max(int(wait + 0.999), 1))},
+            )
         if sim.latency:
             time.sleep(sim.latency)
         fault = sim.faults.pick()
@@ -309,18 +340,21 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(sim.faults.slow_seconds)
             return False
         if fault == "reset":
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
             self.connection.close()
             return True
         if fault == "429":
-            self._send(429, error_body(971, "Please wait and consider throttling your request"
-                                            " speed"),
-                       headers={"Retry-After": str(sim.faults.retry_after)})
+            self._send(
+                429,
+                error_body(971, "Please wait and consider throttling your request speed"),
+                headers={"Retry-After": str(sim.faults.retry_after)},
+            )
         elif fault == "truncated":
-            whole = envelope(b'[{"message_id":"00000000-0000-4000-8000-000000000000"}]',
-                             {"count": 1, "per_page": 1, "next": None})
+            whole = envelope(
+                b'[{"message_id":"00000000-0000-4000-8000-000000000000"}]',
+                {"count": 1, "per_page": 1, "next": None},
+            )
             self._send(200, whole[: len(whole) // 2])
         elif fault == "html":
             self._send(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
@@ -328,12 +362,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(int(fault), error_body(10002, "Internal server error"))
         return True
 
-    def _admin(self, path: str, query: Dict[str, List[str]]) -> None:
+    def _admin(self, path: str, query: dict[str, list[str]]) -> None:
         sim = self.sim
         arg = {k: int(v[-1]) for k, v in query.items() if v[-1].isdigit()}
         if path == "/__admin/advance":
-            result: Any = sim.advance(arg.get("steps", 1), arg.get("create", 1),
-                                      arg.get("delete", 1))
+            result: Any = sim.advance(
+                arg.get("steps", 1), arg.get("create", 1), arg.get("delete", 1)
+            )
         elif path == "/__admin/expire-cursors":
             sim.expire_cursors()
             result = {"expired": True}

@@ -9,8 +9,13 @@ import uuid
 
 DOMAINS = ("example.com", "corp.example.org", "mail.example.net", "subsidiary.example.co.uk")
 USERS = ("alice", "bob", "carol.smith", "d.jones", "finance", "hr-team", "it.support", "zoe_w")
-DESTINATIONS = ("Inbox", "JunkEmail", "DeletedItems", "RecoverableItemsDeletions",
-                "RecoverableItemsPurges")
+DESTINATIONS = (
+    "Inbox",
+    "JunkEmail",
+    "DeletedItems",
+    "RecoverableItemsDeletions",
+    "RecoverableItemsPurges",
+)
 DISPOSITIONS = ("MALICIOUS", "MALICIOUS-BEC", "SUSPICIOUS", "SPOOF", "SPAM", "BULK")
 COMMENTS = (
     "Remove phishing campaign reported by SOC",

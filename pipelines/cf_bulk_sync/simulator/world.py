@@ -9,8 +9,8 @@ import random
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from . import texts
 
@@ -26,7 +26,11 @@ SETTLED_MIX = {
     "FAILED": (("FAILED", 70), ("COMPLETED", 25), ("SKIPPED", 5)),
     "CANCELLED": (("CANCELLED", 55), ("COMPLETED", 40), ("FAILED", 5)),
     "PROCESSING": (
-        ("COMPLETED", 45), ("PROCESSING", 15), ("PENDING", 15), ("FAILED", 20), ("SKIPPED", 5)
+        ("COMPLETED", 45),
+        ("PROCESSING", 15),
+        ("PENDING", 15),
+        ("FAILED", 20),
+        ("SKIPPED", 5),
     ),
 }
 
@@ -38,16 +42,16 @@ def iso(moment: datetime) -> str:
 @dataclass
 class SimJob:
     seq: int
-    fields: Dict[str, Any]
+    fields: dict[str, Any]
     planned: int
-    messages: List[Dict[str, Any]] = field(default_factory=list)
-    rendered: Optional[List[bytes]] = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    rendered: list[bytes] | None = None
 
     @property
     def status(self) -> str:
         return self.fields["status"]
 
-    def counters(self) -> Dict[str, int]:
+    def counters(self) -> dict[str, int]:
         by_status = Counter(m["status"] for m in self.messages)
         return {
             "total_messages_discovered": len(self.messages),
@@ -60,10 +64,10 @@ class SimJob:
             "messages_cancelled": by_status["CANCELLED"],
         }
 
-    def as_dict(self) -> Dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         return {**self.fields, **self.counters()}
 
-    def message_bytes(self) -> List[bytes]:
+    def message_bytes(self) -> list[bytes]:
         """Each message pre-rendered as JSON, kept until the job changes."""
         if self.rendered is None:
             self.rendered = [json.dumps(m, separators=(",", ":")).encode() for m in self.messages]
@@ -77,10 +81,10 @@ class World:
         self,
         seed: int = 7,
         jobs: int = 24,
-        messages: Tuple[int, int] = (0, 300),
-        account_id: Optional[str] = None,
-        start: datetime = datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc),
-        status: Optional[str] = None,
+        messages: tuple[int, int] = (0, 300),
+        account_id: str | None = None,
+        start: datetime = datetime(2026, 11, 1, 6, 0, tzinfo=UTC),
+        status: str | None = None,
     ) -> None:
         self.rng = random.Random(seed)
         self.account_id = account_id or f"{self.rng.getrandbits(128):032x}"
@@ -88,26 +92,28 @@ class World:
         self.clock = start
         self.version = 0
         self.lock = threading.RLock()
-        self.jobs: Dict[str, SimJob] = {}
+        self.jobs: dict[str, SimJob] = {}
         self._seq = 0
         for i in range(jobs):
             # The first six jobs take each job status once, so every status is always present,
             # unless one status is asked for (benchmarks: every job settled, sizes exact).
-            job_status = status or (JOB_STATUSES[i] if i < len(JOB_STATUSES) else self.rng.choices(
-                JOB_STATUSES, weights=(1, 1, 2, 10, 2, 2)
-            )[0])
+            job_status = status or (
+                JOB_STATUSES[i]
+                if i < len(JOB_STATUSES)
+                else self.rng.choices(JOB_STATUSES, weights=(1, 1, 2, 10, 2, 2))[0]
+            )
             self._create_job(job_status, self.rng.randint(*messages))
             self.clock += timedelta(minutes=self.rng.randint(20, 90))
 
     # --- reading -------------------------------------------------------------------------
-    def job_list(self) -> List[SimJob]:
+    def job_list(self) -> list[SimJob]:
         return list(self.jobs.values())
 
-    def truth_jobs(self) -> Dict[str, Dict[str, Any]]:
+    def truth_jobs(self) -> dict[str, dict[str, Any]]:
         with self.lock:
             return {job_id: job.as_dict() for job_id, job in self.jobs.items()}
 
-    def truth_messages(self) -> Dict[Tuple[str, str], str]:
+    def truth_messages(self) -> dict[tuple[str, str], str]:
         """(job_id, message_id) -> status of every message of every job."""
         with self.lock:
             return {
@@ -161,13 +167,15 @@ class World:
         self.version += 1
         return job
 
-    def _pick(self, mix: Tuple[Tuple[str, int], ...]) -> str:
+    def _pick(self, mix: tuple[tuple[str, int], ...]) -> str:
         return self.rng.choices([s for s, _ in mix], weights=[w for _, w in mix])[0]
 
     def _add_message(self, job: SimJob, status: str) -> None:
         rng = self.rng
-        params: Dict[str, Any] = {"client_recipient": texts.address(rng), "type": job.fields[
-            "action_type"]}
+        params: dict[str, Any] = {
+            "client_recipient": texts.address(rng),
+            "type": job.fields["action_type"],
+        }
         if params["type"] == "MOVE":
             params["destination"] = job.fields["action_params"]["destination"]
             if rng.random() < 0.3:
@@ -193,14 +201,15 @@ class World:
         self._set_status(job, message, status, created + timedelta(minutes=rng.randint(2, 50)))
 
     def _set_status(
-        self, job: SimJob, message: Dict[str, Any], status: str, when: datetime
+        self, job: SimJob, message: dict[str, Any], status: str, when: datetime
     ) -> None:
         rng = self.rng
         message["status"] = status
         if status in ("COMPLETED", "FAILED", "SKIPPED", "CANCELLED"):
             message["processed_at"] = iso(when)
-        message["status_message"] = texts.reason(status, rng) if status in (
-            "FAILED", "SKIPPED", "CANCELLED") else None
+        message["status_message"] = (
+            texts.reason(status, rng) if status in ("FAILED", "SKIPPED", "CANCELLED") else None
+        )
         if status == "FAILED":
             in_flight = job.fields["status"] in IN_FLIGHT
             if in_flight and message["retry_count"] < MAX_RETRIES:
@@ -213,11 +222,11 @@ class World:
         job.rendered = None
 
     # --- time ----------------------------------------------------------------------------
-    def advance(self, steps: int = 1, create: int = 1, delete: int = 1) -> Dict[str, List[str]]:
+    def advance(self, steps: int = 1, create: int = 1, delete: int = 1) -> dict[str, list[str]]:
         """Moves time by `steps` ten-minute steps: in-flight jobs progress (discovery, processing,
         retries, settling), `create` new jobs appear and `delete` settled jobs are deleted per
         step. Returns the ids touched."""
-        changes: Dict[str, List[str]] = {"advanced": [], "created": [], "deleted": []}
+        changes: dict[str, list[str]] = {"advanced": [], "created": [], "deleted": []}
         with self.lock:
             for _ in range(steps):
                 self.clock += STEP
@@ -251,12 +260,16 @@ class World:
         for message in job.messages:
             status = message["status"]
             if status == "PROCESSING":
-                self._set_status(job, message, self._pick(
-                    (("COMPLETED", 80), ("FAILED", 15), ("SKIPPED", 5))), now)
+                self._set_status(
+                    job,
+                    message,
+                    self._pick((("COMPLETED", 80), ("FAILED", 15), ("SKIPPED", 5))),
+                    now,
+                )
             elif status in ("PENDING", "DISCOVERING") and rng.random() < 0.6:
                 self._set_status(job, message, "PROCESSING", now)
-            elif status == "FAILED" and message["retry_after"] and message["retry_after"] <= iso(
-                now
+            elif (
+                status == "FAILED" and message["retry_after"] and message["retry_after"] <= iso(now)
             ):
                 message["retry_count"] += 1
                 self._set_status(job, message, "COMPLETED" if rng.random() < 0.7 else "FAILED", now)

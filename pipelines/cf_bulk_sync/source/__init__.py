@@ -1,15 +1,16 @@
 """dlt source for Cloudflare Email Security bulk action jobs and the messages of each job."""
 
 import os
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from collections.abc import Iterator
+from typing import Any
 
 import dlt
 import pyarrow as pa
 from dlt.common import pendulum
 
 from . import settings
-from .budget import RequestBudget
 from .arrow_pages import ArrowBatch, to_arrow
+from .budget import RequestBudget
 from .catalog import JobCatalog
 from .client import CloudflareAuth, CloudflareClient
 from .errors import (
@@ -19,6 +20,7 @@ from .errors import (
     RunawayPaginationError,
     TransientAPIError,
 )
+from .fetcher import PAGE, fetch_concurrently
 from .helpers import (
     ALL_STATUSES,
     as_list,
@@ -33,7 +35,6 @@ from .helpers import (
     validate_per_page,
     validate_workers,
 )
-from .fetcher import PAGE, fetch_concurrently
 from .privacy import Pseudonymizer
 from .stats import SyncStats
 
@@ -44,15 +45,15 @@ __all__ = ["cloudflare_email_security", "SyncStats"]
 # ("source"), and `sources.cloudflare_email_security.*` settings would no longer be found.
 @dlt.source(name="cloudflare_email_security", section="cloudflare_email_security")
 def cloudflare_email_security(
-    account_id: Optional[Any] = dlt.config.value,
-    api_token: Optional[str] = dlt.secrets.value,
-    api_email: Optional[str] = dlt.secrets.value,
-    api_key: Optional[str] = dlt.secrets.value,
-    base_url: Optional[str] = dlt.config.value,
+    account_id: Any | None = dlt.config.value,
+    api_token: str | None = dlt.secrets.value,
+    api_email: str | None = dlt.secrets.value,
+    api_key: str | None = dlt.secrets.value,
+    base_url: str | None = dlt.config.value,
     per_page: int = settings.DEFAULT_PER_PAGE,
-    job_ids: Optional[Any] = None,
-    status: Optional[str] = None,
-    action_type: Optional[str] = None,
+    job_ids: Any | None = None,
+    status: str | None = None,
+    action_type: str | None = None,
     full_refresh: bool = False,
     request_budget: int = settings.DEFAULT_BUDGET_REQUESTS,
     request_budget_seconds: float = settings.DEFAULT_BUDGET_SECONDS,
@@ -62,8 +63,8 @@ def cloudflare_email_security(
     request_timeout: float = settings.DEFAULT_TIMEOUT,
     workers: int = settings.DEFAULT_WORKERS,
     pseudonymize_recipients: bool = False,
-    pseudonymization_key: Optional[str] = dlt.secrets.value,
-    stats: Optional[SyncStats] = None,
+    pseudonymization_key: str | None = dlt.secrets.value,
+    stats: SyncStats | None = None,
 ) -> Any:
     """Bulk action jobs and their messages, for one or more accounts.
 
@@ -144,7 +145,7 @@ def cloudflare_email_security(
     primary_key="job_id",
     columns=settings.JOB_COLUMNS,
 )
-def bulk_jobs(catalog: JobCatalog, pseudonymizer: Optional[Pseudonymizer] = None) -> Iterator[Any]:
+def bulk_jobs(catalog: JobCatalog, pseudonymizer: Pseudonymizer | None = None) -> Iterator[Any]:
     """Every job of each account, all API fields, stamped with `account_id`."""
     for account_id in catalog.account_ids:
         jobs = catalog.jobs(account_id)
@@ -169,7 +170,7 @@ def bulk_job_deletions(catalog: JobCatalog) -> Iterator[Any]:
     Resource state `known_jobs` maps each account's jobs to their action type, so that a run
     filtered by action type or job id only judges the jobs it could have seen.
     """
-    known: Dict[str, Dict[str, Optional[str]]] = dlt.current.resource_state().setdefault(
+    known: dict[str, dict[str, str | None]] = dlt.current.resource_state().setdefault(
         "known_jobs", {}
     )
     now = pendulum.now("UTC")
@@ -200,9 +201,9 @@ def bulk_job_deletions(catalog: JobCatalog) -> Iterator[Any]:
 )
 def bulk_job_messages(
     catalog: JobCatalog,
-    status: Optional[str] = None,
+    status: str | None = None,
     full_refresh: bool = False,
-    pseudonymizer: Optional[Pseudonymizer] = None,
+    pseudonymizer: Pseudonymizer | None = None,
     workers: int = settings.DEFAULT_WORKERS,
 ) -> Iterator[Any]:
     """Each job's messages, cursor-paged, stamped with `job_id` and `account_id`.
@@ -213,7 +214,7 @@ def bulk_job_messages(
     """
     client = catalog.client
     stats = client.stats
-    settled: Dict[str, List[str]] = dlt.current.resource_state().setdefault("settled_jobs", {})
+    settled: dict[str, list[str]] = dlt.current.resource_state().setdefault("settled_jobs", {})
     todo = []
     seen = set()
     for account_id in catalog.account_ids:
@@ -228,7 +229,7 @@ def bulk_job_messages(
             else:
                 todo.append((account_id, job))
 
-    def fetch(task: Tuple[str, Dict[str, Any]]) -> Iterator[Any]:
+    def fetch(task: tuple[str, dict[str, Any]]) -> Iterator[Any]:
         # Runs on a worker thread: the HTTP calls, and turning pages into Arrow tables. One
         # item per page, so that the number of workers at once adapts page by page.
         account_id, job = task
@@ -236,8 +237,9 @@ def bulk_job_messages(
             account_id, job["job_id"], status, max_pages(job, client.per_page)
         )
         for page in pages:
-            good, rejected, statuses = shape_messages(page, account_id, job["job_id"],
-                                                      pseudonymizer)
+            good, rejected, statuses = shape_messages(
+                page, account_id, job["job_id"], pseudonymizer
+            )
             stats.count_rows(statuses)
             table = to_arrow(good) if good else None
             if table is not None:
@@ -250,10 +252,10 @@ def bulk_job_messages(
 
     # Tables go to dlt in batches per job: dlt's cost per item (schema checks, a file write)
     # is fixed, so a few large items load much faster than many page-sized ones.
-    batches: Dict[str, ArrowBatch] = {}
+    batches: dict[str, ArrowBatch] = {}
     events = fetch_concurrently(todo, fetch, workers)
     try:
-        for kind, (account_id, job), payload in events:
+        for kind, (_, job), payload in events:
             job_id = job["job_id"]
             if kind == PAGE:
                 if isinstance(payload, pa.Table):
@@ -307,7 +309,7 @@ def bulk_job_snapshots(catalog: JobCatalog) -> Iterator[Any]:
 
     Resource state `in_progress` holds the jobs seen in progress last time (a small set).
     """
-    watching: Dict[str, int] = dlt.current.resource_state().setdefault("in_progress", {})
+    watching: dict[str, int] = dlt.current.resource_state().setdefault("in_progress", {})
     now = pendulum.now("UTC")
     rows = []
     present = set()
@@ -337,7 +339,7 @@ def bulk_job_snapshots(catalog: JobCatalog) -> Iterator[Any]:
         yield rows
 
 
-def _rejected(rows: List[Dict[str, Any]]) -> Any:
+def _rejected(rows: list[dict[str, Any]]) -> Any:
     return dlt.mark.with_hints(
         rows,
         dlt.mark.make_hints(

@@ -13,7 +13,8 @@ freeing those); a page it declines is parsed the ordinary way and goes through `
 
 import logging
 from collections import Counter
-from typing import Any, Dict, Iterator, List, Optional, Set
+from collections.abc import Iterator
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -56,22 +57,41 @@ KEYS = frozenset({"job_id", "message_id", "_dlt_id"})
 # A message page's envelope with every documented field, read with exactly these JSON types:
 # any other field or type makes Arrow's reader fail, and the page is parsed the ordinary way.
 ITEM = pa.struct([f for f in FIELDS if f.name not in ("job_id", "account_id")])
-_ISSUES = pa.list_(pa.struct([
-    ("code", pa.int64()), ("message", pa.string()), ("documentation_url", pa.string()),
-    ("source", pa.struct([("pointer", pa.string())])),
-]))
-ENVELOPE = pa.schema([
-    ("success", pa.bool_()), ("errors", _ISSUES), ("messages", _ISSUES),
-    ("result", pa.list_(ITEM)),
-    ("result_info", pa.struct([
-        ("count", pa.int64()), ("per_page", pa.int64()), ("total_count", pa.int64()),
-        ("page", pa.int64()), ("next", pa.string()), ("previous", pa.string()),
-    ])),
-])
+_ISSUES = pa.list_(
+    pa.struct(
+        [
+            ("code", pa.int64()),
+            ("message", pa.string()),
+            ("documentation_url", pa.string()),
+            ("source", pa.struct([("pointer", pa.string())])),
+        ]
+    )
+)
+ENVELOPE = pa.schema(
+    [
+        ("success", pa.bool_()),
+        ("errors", _ISSUES),
+        ("messages", _ISSUES),
+        ("result", pa.list_(ITEM)),
+        (
+            "result_info",
+            pa.struct(
+                [
+                    ("count", pa.int64()),
+                    ("per_page", pa.int64()),
+                    ("total_count", pa.int64()),
+                    ("page", pa.int64()),
+                    ("next", pa.string()),
+                    ("previous", pa.string()),
+                ]
+            ),
+        ),
+    ]
+)
 _PARSE = pj.ParseOptions(explicit_schema=ENVELOPE, unexpected_field_behavior="error")
 
 
-def read_message_page(content: bytes) -> Optional[Dict[str, Any]]:
+def read_message_page(content: bytes) -> dict[str, Any] | None:
     """The envelope of a successful page of messages with `result` as `[table]` (see
     `is_arrow_page`), when every item holds only documented fields of documented JSON types and
     has a `message_id`; None for anything else, which the caller parses the ordinary way (and
@@ -102,12 +122,12 @@ def read_message_page(content: bytes) -> Optional[Dict[str, Any]]:
     }
 
 
-def is_arrow_page(page: List[Any]) -> bool:
+def is_arrow_page(page: list[Any]) -> bool:
     """A page made by `read_message_page` (JSON cannot hold a table, so no other page is)."""
     return len(page) == 1 and isinstance(page[0], pa.Table)
 
 
-def drop_repeated(items: pa.Table, seen: Set[Any]) -> pa.Table:
+def drop_repeated(items: pa.Table, seen: set[Any]) -> pa.Table:
     """The rows whose message_id is not in `seen` (nor earlier in the table); adds them."""
     fresh = []
     for key in items.column("message_id").to_pylist():
@@ -120,7 +140,8 @@ def stamp(items: pa.Table, account_id: str, job_id: str) -> pa.Table:
     """Adds the job and account columns the API's items lack, in FIELDS' order."""
     rows = items.num_rows
     return items.append_column("job_id", pa.array([job_id] * rows, pa.string())).append_column(
-        "account_id", pa.array([account_id] * rows, pa.string()))
+        "account_id", pa.array([account_id] * rows, pa.string())
+    )
 
 
 def count_statuses(items: pa.Table) -> Counter:
@@ -131,7 +152,7 @@ def count_statuses(items: pa.Table) -> Counter:
     return counts
 
 
-def to_arrow(rows: List[Any]) -> Optional[pa.Table]:
+def to_arrow(rows: list[Any]) -> pa.Table | None:
     """The page as an Arrow table, or None when it needs dlt's row-by-row normalisation (an
     Arrow page that cannot be typed is turned into dict rows in place for that)."""
     if rows and is_arrow_page(rows):
@@ -146,13 +167,13 @@ def to_arrow(rows: List[Any]) -> Optional[pa.Table]:
         return finish(pa.Table.from_pylist(rows, schema=FIELDS), nested)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         if nested is not None:
-            for row, value in zip(rows, nested):
+            for row, value in zip(rows, nested, strict=False):
                 if value is not None:
                     row["message"] = value
         return None
 
 
-def finish(table: pa.Table, nested: Optional[List[Any]] = None) -> pa.Table:
+def finish(table: pa.Table, nested: list[Any] | None = None) -> pa.Table:
     """A table of the documented fields (FIELDS' order) in the shape that is loaded; raises
     Arrow's errors for values it cannot type (an unreadable timestamp)."""
     rows = table.num_rows
@@ -183,12 +204,12 @@ def finish(table: pa.Table, nested: Optional[List[Any]] = None) -> pa.Table:
     columns.append(pa.array(generate_dlt_ids(rows), type=pa.string()))
     # the key columns are never null here (keyless items were set aside), as dlt declares them
     schema = pa.schema(
-        [pa.field(n, c.type, nullable=n not in KEYS) for n, c in zip(names, columns)]
+        [pa.field(n, c.type, nullable=n not in KEYS) for n, c in zip(names, columns, strict=False)]
     )
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def _documented(rows: List[Dict[str, Any]]) -> bool:
+def _documented(rows: list[dict[str, Any]]) -> bool:
     """Only documented fields, and a dict (or nothing) for `action_params`."""
     for row in rows:
         if not KNOWN.issuperset(row):
@@ -201,7 +222,7 @@ def _documented(rows: List[Dict[str, Any]]) -> bool:
     return True
 
 
-def _has_key(rows: List[Dict[str, Any]], key: str) -> bool:
+def _has_key(rows: list[dict[str, Any]], key: str) -> bool:
     return any(key in row for row in rows)
 
 
@@ -210,7 +231,7 @@ class ArrowBatch:
 
     def __init__(self, rows: int) -> None:
         self.rows = rows
-        self._tables: List[pa.Table] = []
+        self._tables: list[pa.Table] = []
         self._count = 0
 
     def add(self, table: pa.Table) -> Iterator[pa.Table]:

@@ -3,7 +3,7 @@
 import threading
 import time
 from collections import deque
-from typing import Callable, Deque, Optional
+from collections.abc import Callable
 
 from dlt.common import logger
 
@@ -34,10 +34,10 @@ class RequestBudget:
         self.margin_seconds = max(0.25, window_seconds * 0.01)
         self._clock = clock
         self._sleep = sleep
-        self._sent: Deque[float] = deque()
+        self._sent: deque[float] = deque()
         self._lock = threading.Lock()
         self.waited_seconds = 0.0
-        self._blocked: Optional[str] = None
+        self._blocked: str | None = None
 
     def block(self, reason: str) -> None:
         """Cloudflare blocked the token: no thread may send another request this run."""

@@ -1,7 +1,7 @@
 """The jobs one run works on: listed once per account and shared by every resource."""
 
 import threading
-from typing import Any, Dict, List, Optional, Set
+from typing import Any
 
 from .client import CloudflareClient
 from .errors import NotFoundError
@@ -14,26 +14,26 @@ class JobCatalog:
     def __init__(
         self,
         client: CloudflareClient,
-        account_ids: List[str],
-        job_ids: Optional[List[str]] = None,
-        action_type: Optional[str] = None,
+        account_ids: list[str],
+        job_ids: list[str] | None = None,
+        action_type: str | None = None,
     ) -> None:
         self.client = client
         self.account_ids = account_ids
         self.job_ids = job_ids or []
         self.action_type = action_type
-        self._jobs: Dict[str, List[Dict[str, Any]]] = {}
-        self._missing: Dict[str, Set[str]] = {}
+        self._jobs: dict[str, list[dict[str, Any]]] = {}
+        self._missing: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
-    def jobs(self, account_id: str) -> List[Dict[str, Any]]:
+    def jobs(self, account_id: str) -> list[dict[str, Any]]:
         with self._lock:
             if account_id not in self._jobs:
                 self._jobs[account_id] = self._list(account_id)
                 self.client.stats.add("jobs_seen", len(self._jobs[account_id]))
             return self._jobs[account_id]
 
-    def _list(self, account_id: str) -> List[Dict[str, Any]]:
+    def _list(self, account_id: str) -> list[dict[str, Any]]:
         if not self.job_ids:
             jobs = []
             for page in self.client.iter_jobs(account_id, self.action_type):
@@ -49,7 +49,7 @@ class JobCatalog:
                 self.client.stats.warn(f"job {job_id} not found in account {account_id}")
         return found
 
-    def covers(self, account_id: str, job_id: str, action_type: Optional[str]) -> bool:
+    def covers(self, account_id: str, job_id: str, action_type: str | None) -> bool:
         """Whether this run's listing would have shown the job if it still existed, i.e. whether
         its absence means it was deleted."""
         if self.job_ids:

@@ -2,7 +2,8 @@
 they lack for Cloudflare (envelope checks, error classification, a request budget, restarts)."""
 
 import threading
-from typing import Any, Dict, Iterator, List, Optional, Set
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import requests
@@ -17,25 +18,26 @@ from requests.auth import AuthBase
 from tenacity import RetryCallState
 
 from . import settings
-from .budget import RequestBudget
 from .arrow_pages import drop_repeated, is_arrow_page, read_message_page
+from .budget import RequestBudget
 from .envelope import MalformedResponse, envelope_hook
-from .fetcher import record_wait
 from .errors import AccountError, CursorRejectedError, NotFoundError, TransientAPIError
+from .fetcher import record_wait
 from .paginators import CloudflareCursorPaginator
 from .stats import SyncStats
 
 # compiled once: dlt compiles a path given as text on every page, with a new parser each time
 RESULT = compile_path("result")
 
+
 class CloudflareAuth(AuthBase):
     """Bearer token, or the legacy e-mail + global key pair. Its repr never shows a secret."""
 
     def __init__(
         self,
-        api_token: Optional[str] = None,
-        email: Optional[str] = None,
-        key: Optional[str] = None,
+        api_token: str | None = None,
+        email: str | None = None,
+        key: str | None = None,
     ) -> None:
         self._headers = (
             {"Authorization": f"Bearer {api_token}"}
@@ -110,8 +112,8 @@ class CloudflareClient:
         auth: CloudflareAuth,
         base_url: str = settings.DEFAULT_BASE_URL,
         per_page: int = settings.DEFAULT_PER_PAGE,
-        stats: Optional[SyncStats] = None,
-        budget: Optional[RequestBudget] = None,
+        stats: SyncStats | None = None,
+        budget: RequestBudget | None = None,
         max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
         backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
         max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
@@ -134,9 +136,12 @@ class CloudflareClient:
             request_max_retry_delay=max_retry_delay,
         )
         self._hooks = {"response": [record_wait, envelope_hook(max_retry_delay, budget.block)]}
-        self._message_hooks = {"response": [
-            record_wait, envelope_hook(max_retry_delay, budget.block, read_message_page)
-        ]}
+        self._message_hooks = {
+            "response": [
+                record_wait,
+                envelope_hook(max_retry_delay, budget.block, read_message_page),
+            ]
+        }
         self._local = threading.local()
 
     @property
@@ -153,10 +158,10 @@ class CloudflareClient:
         return rest
 
     def iter_jobs(
-        self, account_id: str, action_type: Optional[str] = None
-    ) -> Iterator[List[Dict[str, Any]]]:
+        self, account_id: str, action_type: str | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
         """Yields the account's jobs page by page (oldest first as the API sends them)."""
-        params: Dict[str, Any] = {"per_page": self.per_page}
+        params: dict[str, Any] = {"per_page": self.per_page}
         if action_type:
             params["action_type"] = action_type
         path = settings.API_PREFIX.format(account_id=account_id) + "/bulk"
@@ -171,12 +176,10 @@ class CloudflareClient:
                 e.path,
             ) from None
 
-    def get_job(self, account_id: str, job_id: str) -> Dict[str, Any]:
+    def get_job(self, account_id: str, job_id: str) -> dict[str, Any]:
         """Returns one job; raises `NotFoundError` when it does not exist (or was deleted)."""
         path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{job_id}"
-        response = self._translate(
-            lambda: self._rest.get(path, hooks=self._hooks), f"job {job_id}"
-        )
+        response = self._translate(lambda: self._rest.get(path, hooks=self._hooks), f"job {job_id}")
         result = response.json()["result"]
         if not isinstance(result, dict):
             raise TransientAPIError(f"job {job_id}: the API returned no job object")
@@ -186,9 +189,9 @@ class CloudflareClient:
         self,
         account_id: str,
         job_id: str,
-        status: Optional[str] = None,
-        max_pages: Optional[int] = None,
-    ) -> Iterator[List[Dict[str, Any]]]:
+        status: str | None = None,
+        max_pages: int | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
         """Yields one job's messages page by page, following `result_info.next`: a page is a
         list of item dicts, or a list holding one Arrow table (see `arrow_pages.is_arrow_page`).
 
@@ -196,11 +199,11 @@ class CloudflareClient:
         is yielded once per listing even if the API repeats it (on another page, or after a
         restart), so the rows of one run never disagree about a message.
         """
-        params: Dict[str, Any] = {"per_page": self.per_page}
+        params: dict[str, Any] = {"per_page": self.per_page}
         if status:
             params["status"] = status
         path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{job_id}/messages"
-        yielded: Set[Any] = set()
+        yielded: set[Any] = set()
         restarted = False
         while True:
             paginator = CloudflareCursorPaginator(f"messages of job {job_id}", max_pages)
@@ -228,10 +231,10 @@ class CloudflareClient:
     def _pages(
         self,
         path: str,
-        params: Dict[str, Any],
+        params: dict[str, Any],
         paginator: CloudflareCursorPaginator,
-        hooks: Optional[Dict[str, Any]] = None,
-    ) -> Iterator[List[Any]]:
+        hooks: dict[str, Any] | None = None,
+    ) -> Iterator[list[Any]]:
         pages = self._rest.paginate(
             path,
             params=dict(params),

@@ -1,8 +1,9 @@
 """Reading Cloudflare's response envelope: what is success, what is retried, what is fatal."""
 
 import time
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Dict, Optional
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import orjson
@@ -29,7 +30,7 @@ class MalformedResponse(Exception):
     """A body that is not a Cloudflare JSON envelope (truncated, or a proxy's HTML page)."""
 
 
-def retry_after_seconds(response: requests.Response) -> Optional[float]:
+def retry_after_seconds(response: requests.Response) -> float | None:
     """`Retry-After` in seconds, from a number or an HTTP date; None when absent or unreadable."""
     value = (response.headers.get("Retry-After") or "").strip()
     if not value:
@@ -45,7 +46,7 @@ def retry_after_seconds(response: requests.Response) -> Optional[float]:
 def envelope_hook(
     max_block_seconds: float,
     on_block: Callable[[str], None],
-    read_page: Optional[Callable[[bytes], Optional[Dict[str, Any]]]] = None,
+    read_page: Callable[[bytes], dict[str, Any] | None] | None = None,
 ) -> Callable[..., None]:
     """The response hook of every request (see `check_envelope`). A 429 whose Retry-After is
     longer than `max_block_seconds` stops the run at once instead of waiting it out, and
@@ -98,7 +99,7 @@ def check_envelope(response: requests.Response, *args: Any, **kwargs: Any) -> No
         raise MalformedResponse(f"HTTP {status} envelope without a result")
 
 
-def classify_error(response: requests.Response, body: Dict[str, Any]) -> CloudflareAPIError:
+def classify_error(response: requests.Response, body: dict[str, Any]) -> CloudflareAPIError:
     """Maps an error envelope to the error class that says what the user must fix."""
     status = response.status_code
     errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
@@ -136,5 +137,3 @@ def classify_error(response: requests.Response, body: Dict[str, Any]) -> Cloudfl
             url.path,
         )
     return CloudflareAPIError(f"The API reported a failure ({detail})", status, errors, url.path)
-
-

@@ -3,7 +3,7 @@
 Messages name the cause and the fix in one line; none of them ever contains a credential.
 """
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from ..errors import CfBulkSyncError, ConfigurationError
 
@@ -16,8 +16,8 @@ class CloudflareAPIError(CfBulkSyncError):
     def __init__(
         self,
         message: str,
-        status_code: Optional[int] = None,
-        errors: Optional[List[Dict[str, Any]]] = None,
+        status_code: int | None = None,
+        errors: list[dict[str, Any]] | None = None,
         path: str = "",
     ) -> None:
         super().__init__(message)
@@ -26,7 +26,7 @@ class CloudflareAPIError(CfBulkSyncError):
         self.path = path
 
     @property
-    def codes(self) -> List[int]:
+    def codes(self) -> list[int]:
         return [e.get("code") for e in self.errors if isinstance(e.get("code"), int)]
 
 
@@ -62,7 +62,7 @@ class RunawayPaginationError(CfBulkSyncError):
     """The API kept handing out pages past what the job can have, or repeated a cursor."""
 
 
-def describe_errors(errors: List[Dict[str, Any]]) -> str:
+def describe_errors(errors: list[dict[str, Any]]) -> str:
     """Formats Cloudflare's `errors` array as `code 10000: Authentication error; ...`."""
     parts = []
     for error in errors:

@@ -10,13 +10,14 @@ waiting it measures, up to the number configured.
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable, Iterator, List, Optional, Tuple, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 PAGE, DONE = "page", "done"
 _END = object()
-Event = Tuple[str, T, Any]
+Event = tuple[str, T, Any]
 
 
 _waits = threading.local()
@@ -43,7 +44,7 @@ class Concurrency:
         self.maximum = maximum
         self.limit = maximum
         self.active = 0
-        self._wait: Optional[float] = None
+        self._wait: float | None = None
         self._busy = 0.0
         self._changed = threading.Condition()
 
@@ -79,9 +80,9 @@ def fetch_concurrently(
     Closing the iterator (or leaving it early) stops the workers: jobs not started are
     cancelled and running ones stop before their next item.
     """
-    todo: List[T] = list(jobs)
+    todo: list[T] = list(jobs)
     concurrency = Concurrency(workers)
-    events: "queue.Queue[Event]" = queue.Queue(maxsize=max(2 * workers, 2))
+    events: queue.Queue[Event] = queue.Queue(maxsize=max(2 * workers, 2))
     stop = threading.Event()
 
     def put(event: Event) -> bool:
@@ -96,7 +97,7 @@ def fetch_concurrently(
     def work(job: T) -> None:
         if stop.is_set():
             return
-        error: Optional[BaseException] = None
+        error: BaseException | None = None
         items = fetch(job)
         try:
             while concurrency.enter(stop):

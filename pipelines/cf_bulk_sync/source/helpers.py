@@ -6,11 +6,12 @@ import math
 import re
 import uuid
 from collections import Counter
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from . import settings
-from .errors import ConfigurationError
 from .arrow_pages import count_statuses, is_arrow_page, stamp
+from .errors import ConfigurationError
 from .privacy import Pseudonymizer
 
 _ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -19,7 +20,7 @@ _ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
 ALL_STATUSES = "*"
 
 
-def as_list(value: Union[None, str, Sequence[str]]) -> List[str]:
+def as_list(value: None | str | Sequence[str]) -> list[str]:
     """Accepts one value, a comma-separated string or a list (TOML, env or CLI) as a list."""
     if value is None:
         return []
@@ -28,7 +29,7 @@ def as_list(value: Union[None, str, Sequence[str]]) -> List[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
-def validate_account_ids(account_ids: List[str]) -> List[str]:
+def validate_account_ids(account_ids: list[str]) -> list[str]:
     if not account_ids:
         raise ConfigurationError(
             "No account id: set CLOUDFLARE_ACCOUNT_ID, sources.cloudflare_email_security"
@@ -43,7 +44,7 @@ def validate_account_ids(account_ids: List[str]) -> List[str]:
     return account_ids
 
 
-def validate_job_ids(job_ids: List[str]) -> List[str]:
+def validate_job_ids(job_ids: list[str]) -> list[str]:
     for job_id in job_ids:
         try:
             uuid.UUID(job_id)
@@ -74,7 +75,7 @@ def validate_workers(workers: Any) -> int:
     return workers
 
 
-def validate_choice(name: str, value: Optional[str], allowed: Tuple[str, ...]) -> Optional[str]:
+def validate_choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
     if value is None or value == "":
         return None
     upper = value.strip().upper()
@@ -85,9 +86,7 @@ def validate_choice(name: str, value: Optional[str], allowed: Tuple[str, ...]) -
     return upper
 
 
-def validate_credentials(
-    api_token: Optional[str], api_email: Optional[str], api_key: Optional[str]
-) -> None:
+def validate_credentials(api_token: str | None, api_email: str | None, api_key: str | None) -> None:
     if api_token:
         return
     if api_email and api_key:
@@ -98,12 +97,12 @@ def validate_credentials(
     )
 
 
-def is_job_settled(job: Dict[str, Any]) -> bool:
+def is_job_settled(job: dict[str, Any]) -> bool:
     """A job whose messages cannot change any more: terminal status and nothing pending."""
     return job.get("status") in settings.JOB_TERMINAL_STATUSES and not job.get("messages_pending")
 
 
-def max_pages(job: Dict[str, Any], per_page: int) -> int:
+def max_pages(job: dict[str, Any], per_page: int) -> int:
     """The most pages a job's listing can have: its discovered messages, plus room for growth
     while the job is still discovering or processing."""
     try:
@@ -116,18 +115,18 @@ def max_pages(job: Dict[str, Any], per_page: int) -> int:
     return 2 * pages + 10
 
 
-def is_synced(settled_under: Iterable[str], status_filter: Optional[str]) -> bool:
+def is_synced(settled_under: Iterable[str], status_filter: str | None) -> bool:
     """Whether a job already fully synced under some filter covers the filter asked for now."""
     settled = set(settled_under)
     return ALL_STATUSES in settled or (status_filter is not None and status_filter in settled)
 
 
 def shape_messages(
-    page: List[Dict[str, Any]],
+    page: list[dict[str, Any]],
     account_id: str,
     job_id: str,
-    pseudonymizer: Optional[Pseudonymizer] = None,
-) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]], Counter]:
+    pseudonymizer: Pseudonymizer | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Counter]:
     """Stamps each message with its job and account; sets apart items that have no key;
     pseudonymises addresses when asked to (rejected items too).
 
@@ -140,8 +139,8 @@ def shape_messages(
             items = stamp(page[0], account_id, job_id)
             return [items], [], count_statuses(items)
         page = page[0].to_pylist()
-    good: List[Dict[str, Any]] = []
-    rejected: List[Dict[str, Any]] = []
+    good: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
     statuses: Counter = Counter()
     for item in page:
         if pseudonymizer is not None and isinstance(item, dict):

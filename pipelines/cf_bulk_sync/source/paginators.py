@@ -1,6 +1,6 @@
 """Cursor paging over Cloudflare's `result_info.next`, with guards against runaway listings."""
 
-from typing import Any, List, Optional, Set
+from typing import Any
 
 from dlt.common.jsonpath import compile_path
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
@@ -18,14 +18,14 @@ class CloudflareCursorPaginator(JSONResponseCursorPaginator):
     loop) or when more than `max_pages` pages arrive (more than the listing can have).
     """
 
-    def __init__(self, what: str, max_pages: Optional[int] = None) -> None:
+    def __init__(self, what: str, max_pages: int | None = None) -> None:
         super().__init__(cursor_path=NEXT_CURSOR, cursor_param="cursor")
         self.what = what
         self.max_pages = max_pages
         self.pages = 0
-        self._seen_cursors: Set[str] = set()
+        self._seen_cursors: set[str] = set()
 
-    def update_state(self, response: Response, data: Optional[List[Any]] = None) -> None:
+    def update_state(self, response: Response, data: list[Any] | None = None) -> None:
         super().update_state(response, data)
         self.pages += 1
         cursor = self._next_reference

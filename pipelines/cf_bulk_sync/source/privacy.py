@@ -3,7 +3,7 @@
 import hashlib
 import hmac
 import re
-from typing import Any, Dict
+from typing import Any
 
 ADDRESS = re.compile(r"[A-Za-z0-9._%+=-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 PREFIX = "anon-"
@@ -22,7 +22,7 @@ class Pseudonymizer:
         digest = hmac.new(self._key, address.strip().lower().encode(), hashlib.sha256)
         return PREFIX + digest.hexdigest()[:24]
 
-    def apply(self, item: Dict[str, Any]) -> Dict[str, Any]:
+    def apply(self, item: dict[str, Any]) -> dict[str, Any]:
         params = item.get("action_params")
         recipient = params.get("client_recipient") if isinstance(params, dict) else None
         if isinstance(recipient, str) and not recipient.startswith(PREFIX):

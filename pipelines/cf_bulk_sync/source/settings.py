@@ -1,6 +1,6 @@
 """Constants of the Cloudflare Email Security bulk action API and of this source."""
 
-from typing import Any, Dict
+from typing import Any
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 API_PREFIX = "/accounts/{account_id}/email-security/investigate"
@@ -48,8 +48,7 @@ REJECTED_TABLE = "bulk_job_messages_rejected"
 SNAPSHOTS_TABLE = "bulk_job_snapshots"
 
 
-
-def _columns(**types: str) -> Dict[str, Dict[str, Any]]:
+def _columns(**types: str) -> dict[str, dict[str, Any]]:
     """Column hints, one fresh dict per column: dlt writes each column's name into its dict, so
     a dict shared by two columns would end up describing only one of them."""
     return {name: {"data_type": data_type} for name, data_type in types.items()}
@@ -67,7 +66,7 @@ JOB_COUNTERS = (
 # Declared so that every documented field exists with its type from the first load on, even
 # when it is null in every row so far (dlt creates no column for a value it never saw), and so
 # that the SQL models can rely on them. Undocumented fields are still loaded as they come.
-_COUNTER_TYPES = {name: "bigint" for name in JOB_COUNTERS}
+_COUNTER_TYPES = dict.fromkeys(JOB_COUNTERS, "bigint")
 JOB_COLUMNS = _columns(
     job_id="text",
     account_id="text",

@@ -3,7 +3,6 @@
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List
 
 
 @dataclass
@@ -19,8 +18,8 @@ class SyncStats:
     cursor_restarts: int = 0
     rows_rejected: int = 0
     rows_by_status: Counter = field(default_factory=Counter)
-    job_errors: Dict[str, str] = field(default_factory=dict)
-    warnings: List[str] = field(default_factory=list)
+    job_errors: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, name: str, amount: int = 1) -> None:
