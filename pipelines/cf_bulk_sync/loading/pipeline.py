@@ -50,14 +50,17 @@ def make_pipeline(
     wherever `DESTINATION__DUCKDB__CREDENTIALS` points), with the project's dlt defaults."""
     quiet_json_column_notice(logging.getLogger("dlt"))
     install_defaults()
+    options: dict[str, Any] = dict(
+        pipeline_name=pipeline_name,
+        destination=destination or "duckdb",
+        dataset_name=dataset or DATASET_NAME,
+    )
+    if pipelines_dir is not None:
+        options["pipelines_dir"] = pipelines_dir
+    if progress == "log":
+        options["progress"] = "log"
     try:
-        return dlt.pipeline(
-            pipeline_name=pipeline_name,
-            destination=destination or "duckdb",
-            dataset_name=dataset or DATASET_NAME,
-            pipelines_dir=pipelines_dir,
-            progress="log" if progress == "log" else None,  # type: ignore[arg-type]
-        )
+        return dlt.pipeline(**options)
     except UnknownDestinationModule:
         raise ConfigurationError(
             f"Unknown destination {destination!r}: use duckdb (default), postgres, motherduck,"

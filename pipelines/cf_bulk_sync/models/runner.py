@@ -9,7 +9,7 @@ result is written in the destination's SQL dialect.
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import dlt
 import sqlglot
@@ -129,7 +129,8 @@ def build_models(
         if run_assertions:
             for path in assertion_files(sql_dir):
                 tree = _compile(_parse(path), path.stem, names, present, client, result.dataset)
-                limited = exp.select("*").from_(tree.subquery("offending")).limit(SHOWN_ROWS)
+                offending = cast(exp.Query, tree).subquery("offending")  # assertions are queries
+                limited = exp.select("*").from_(offending).limit(SHOWN_ROWS)
                 with client.execute_query(limited.sql(dialect=dialect)) as cursor:
                     columns = [d[0] for d in cursor.description or []]
                     rows = [tuple(r) for r in cursor.fetchall()]

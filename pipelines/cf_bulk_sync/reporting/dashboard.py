@@ -129,7 +129,7 @@ def _pct(value: Any) -> str:
 
 def render(data: dict[str, Any]) -> str:
     jobs = data["jobs"]
-    totals = defaultdict(int)
+    totals: defaultdict[str, int] = defaultdict(int)
     for job in jobs:
         for status, value in _counts(job).items():
             totals[status] += value

@@ -100,6 +100,7 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None, top: int) -
                 limit {int(top)}
                 """
             )
+    jobs, reasons = jobs or [], reasons or []  # execute_sql gives None for no result set
     parts = [
         f"Messages per job and status ({len(jobs)} jobs)",
         render_table([h for h, _ in JOB_COLUMNS], [_numbers(r) for r in jobs]),

@@ -149,7 +149,7 @@ class World:
         }
         self._seq += 1
         job = SimJob(self._seq, fields, planned)
-        self.jobs[fields["job_id"]] = job
+        self.jobs[str(fields["job_id"])] = job
         if status != "PENDING":
             fields["started_at"] = iso(created + timedelta(minutes=1))
             # The status comes first: it decides whether failed messages are still retried.

@@ -264,9 +264,9 @@ def bulk_job_messages(
                 else:
                     yield payload
                 continue
-            batch = batches.pop(job_id, None)
-            if batch is not None:
-                yield from batch.flush()
+            done = batches.pop(job_id, None)
+            if done is not None:
+                yield from done.flush()
             if payload is None:
                 stats.add("jobs_synced")
                 if is_job_settled(job):

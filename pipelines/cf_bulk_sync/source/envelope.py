@@ -104,7 +104,7 @@ def classify_error(response: requests.Response, body: dict[str, Any]) -> Cloudfl
     status = response.status_code
     errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
     detail = f"HTTP {status}, {describe_errors(errors)}"
-    url = urlparse(response.request.url if response.request else "")
+    url = urlparse(str(response.request.url or "") if response.request else "")
     codes = {e.get("code") for e in errors}
     if status in (401, 403) or 10000 in codes:
         return AuthenticationError(

@@ -27,7 +27,7 @@ class CloudflareAPIError(CfBulkSyncError):
 
     @property
     def codes(self) -> list[int]:
-        return [e.get("code") for e in self.errors if isinstance(e.get("code"), int)]
+        return [code for e in self.errors if isinstance(code := e.get("code"), int)]
 
 
 class AuthenticationError(CloudflareAPIError):

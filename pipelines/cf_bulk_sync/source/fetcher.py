@@ -10,7 +10,7 @@ waiting it measures, up to the number configured.
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -73,7 +73,7 @@ class Concurrency:
 
 def fetch_concurrently(
     jobs: Iterable[T], fetch: Callable[[T], Iterator[Any]], workers: int
-) -> Iterator[Event]:
+) -> Generator[Event, None, None]:
     """Runs `fetch(job)` for every job on `workers` threads and yields, as they come,
     `(PAGE, job, item)` for each item and then `(DONE, job, error or None)` once per job.
 

@@ -138,7 +138,7 @@ def shape_messages(
         if pseudonymizer is None:
             items = stamp(page[0], account_id, job_id)
             return [items], [], count_statuses(items)
-        page = page[0].to_pylist()
+        page = page[0].to_pylist()  # type: ignore[attr-defined]  # an Arrow table
     good: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     statuses: Counter = Counter()
