@@ -1,3 +1,5 @@
+import logging
+import threading
 from typing import Any
 
 import pytest
@@ -152,6 +154,67 @@ def test_transient_failures_are_retried(bad: dict, sleeps: list[float]) -> None:
         c = client()
         assert [j["job_id"] for p in c.iter_jobs(ACCOUNT) for j in p] == ["a"]
         assert mock.call_count == 2 and c.stats.retries == 1
+
+
+def test_each_retry_is_logged_with_its_cause_and_wait(
+    sleeps: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(
+            PREFIX,
+            [
+                {"status_code": 503, "json": failure(10002, "down")},
+                {"status_code": 200, "text": "<html>maintenance</html>"},
+                {"exc": requests.exceptions.ConnectionError("reset")},
+                {"json": ok([{"job_id": "a"}])},
+            ],
+        )
+        c = client(max_attempts=4, backoff_factor=1.5)
+        with caplog.at_level(logging.WARNING, logger="dlt"):
+            assert len(list(c.iter_jobs(ACCOUNT))) == 1
+    path = "/client/v4/accounts/0123456789abcdef0123456789abcdef/email-security/investigate/bulk"
+    assert [r.getMessage() for r in caplog.records if r.name == "dlt"] == [
+        f"GET {path} failed (HTTP 503); retry 1 of 3 in 1.5s",
+        f"GET {path} failed (MalformedResponse); retry 2 of 3 in 3.0s",
+        f"GET {path} failed (ConnectionError); retry 3 of 3 in 6.0s",
+    ]
+    assert sleeps == [1.5, 3.0, 6.0]  # exponential without Retry-After
+    assert c.stats.retries == 3
+
+
+def test_the_wait_is_capped_at_max_retry_delay(sleeps: list[float]) -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(PREFIX, status_code=503, json=failure(10002, "down"))
+        with pytest.raises(TransientAPIError, match="HTTP 503 persisted after 5 attempts"):
+            list(client(max_attempts=5, backoff_factor=4, max_retry_delay=10).iter_jobs(ACCOUNT))
+        assert sleeps == [4.0, 8.0, 10.0, 10.0]
+
+
+def test_requests_carry_the_timeout_and_dlts_user_agent() -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(PREFIX, json=ok([]))
+        list(client(timeout=12.5).iter_jobs(ACCOUNT))
+        assert mock.last_request.timeout == 12.5
+        assert mock.last_request.headers["User-Agent"].startswith("dlt/")
+
+
+def test_each_thread_sends_on_a_session_of_its_own() -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(f"{PREFIX}/j1", json=ok({"job_id": "j1"}))
+        c = client()
+        sessions: list[Any] = []
+
+        def fetch() -> None:
+            c.get_job(ACCOUNT, "j1")
+            sessions.append(c._rest.session)
+
+        threads = [threading.Thread(target=fetch) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len({id(s) for s in sessions}) == 3  # requests' Session is not thread-safe
+        assert mock.call_count == 3
 
 
 def test_retries_are_bounded(sleeps: list[float]) -> None:

@@ -2,7 +2,15 @@ from pathlib import Path
 
 import dlt
 import pytest
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
+from cf_bulk_sync.loading.dlt_defaults import (
+    DEFAULTS,
+    DUCKDB_MEMORY_LIMIT,
+    PROVIDER_NAME,
+    install,
+    provider,
+)
 from cf_bulk_sync.loading.pipeline import make_pipeline
 
 
@@ -37,3 +45,40 @@ def test_loaded_files_do_not_pile_up_in_the_working_folder(tmp_path: Path) -> No
     assert list(loaded.glob("*/completed_jobs/*")) == []
     with pipeline.sql_client() as client:
         assert client.execute_sql("select count(*) from probe")[0][0] == 2
+
+
+def test_the_defaults_are_resolvable_once_installed_and_installed_once() -> None:
+    install()
+    install()  # every make_pipeline installs again: dlt refuses a second provider of one name
+    assert dlt.config["load.delete_completed_jobs"] is True
+    assert dlt.config["destination.duckdb.credentials.global_config"] == {
+        "memory_limit": DUCKDB_MEMORY_LIMIT
+    }
+    names = [p.name for p in dlt.config.config_providers]
+    assert names.count(PROVIDER_NAME) == 1
+    assert names[-1] == PROVIDER_NAME  # consulted after everything a user can configure
+
+
+def test_the_environment_wins_over_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    install()
+    monkeypatch.setenv("LOAD__DELETE_COMPLETED_JOBS", "false")
+    assert dlt.config["load.delete_completed_jobs"] is False
+
+
+def test_a_provider_holds_its_own_copy_of_the_defaults() -> None:
+    value, _ = provider().get_value(
+        "global_config", dict, None, "destination", "duckdb", "credentials"
+    )
+    value["memory_limit"] = "9GB"
+    assert DEFAULTS["destination"]["duckdb"]["credentials"]["global_config"] == {
+        "memory_limit": DUCKDB_MEMORY_LIMIT
+    }
+
+
+def test_a_missing_value_is_still_explained() -> None:
+    """dlt lists every provider's locations in this message; a provider without any made it
+    fail with a TypeError instead."""
+    install()
+    with pytest.raises(ConfigFieldMissingException) as missing:
+        dlt.config["sources.nowhere.api_token"]
+    assert "api_token" in str(missing.value)

@@ -15,13 +15,17 @@ package that failed keeps them for inspection.
 
 Settings dlt needs for our tables (the load id on Arrow items) and telemetry are set here too,
 so that nothing writes to the process's environment.
+
+The defaults are a config provider registered the way dlt documents a custom one
+(`CustomLoaderDocProvider` and `dlt.config.register_provider`), which puts it after all of
+dlt's own providers.
 """
 
 import copy
+from typing import Any
 
-from dlt.common.configuration.container import Container
-from dlt.common.configuration.providers import DictionaryProvider
-from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
+import dlt
+from dlt.common.configuration.providers import CustomLoaderDocProvider
 
 DUCKDB_MEMORY_LIMIT = "128MB"
 DEFAULTS = {
@@ -38,20 +42,19 @@ DEFAULTS = {
 }
 
 
-class ProjectDefaults(DictionaryProvider):
-    NAME = "cf-bulk-sync defaults"
+PROVIDER_NAME = "cf-bulk-sync defaults"
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._config_doc = copy.deepcopy(DEFAULTS)
 
-    @property
-    def name(self) -> str:
-        return self.NAME
+def provider() -> CustomLoaderDocProvider:
+    """A provider holding a copy of DEFAULTS (secrets allowed: `credentials` are read from it)."""
+    return CustomLoaderDocProvider(PROVIDER_NAME, _defaults, supports_secrets=True, locations=[])
 
 
 def install() -> None:
     """Adds the defaults after dlt's own providers (again after dlt reloaded them)."""
-    providers = Container()[PluggableRunContext].providers
-    if ProjectDefaults.NAME not in providers:
-        providers[ProjectDefaults.NAME] = ProjectDefaults()
+    if not any(p.name == PROVIDER_NAME for p in dlt.config.config_providers):
+        dlt.config.register_provider(provider())
+
+
+def _defaults() -> dict[str, Any]:
+    return copy.deepcopy(DEFAULTS)

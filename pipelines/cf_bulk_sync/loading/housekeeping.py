@@ -6,10 +6,9 @@ minutes leaves about 16 MB and 4,000 small files a day, forever. The newest pack
 inspection (`dlt pipeline cf_bulk_sync info`); older ones are deleted after a successful run.
 """
 
-import os
-
 import dlt
-from dlt.common.storages import LoadStorage, LoadStorageConfiguration
+
+from .dlt_private import delete_loaded_package
 
 KEEP_LOADED_PACKAGES = 100
 
@@ -18,13 +17,10 @@ def prune_loaded_packages(pipeline: dlt.Pipeline, keep: int | None = None) -> li
     """Deletes all but the newest `keep` (default KEEP_LOADED_PACKAGES) loaded packages;
     returns the load ids deleted."""
     keep = KEEP_LOADED_PACKAGES if keep is None else keep
-    # the folder dlt's pipeline gives its load storage
-    config = LoadStorageConfiguration(load_volume_path=os.path.join(pipeline.working_dir, "load"))
-    storage = LoadStorage(False, [], config)
-    loaded = sorted(storage.list_loaded_packages(), key=_age)
+    loaded = sorted(pipeline.list_completed_load_packages(), key=_age)
     old = loaded[: max(len(loaded) - keep, 0)]
     for load_id in old:
-        storage.delete_loaded_package(load_id)
+        delete_loaded_package(pipeline, load_id)  # no public API deletes a loaded package
     return old
 
 

@@ -1,21 +1,17 @@
-"""HTTP client of the bulk action endpoints: dlt's RESTClient and retrying session, plus what
-they lack for Cloudflare (envelope checks, error classification, a request budget, restarts)."""
+"""HTTP client of the bulk action endpoints: dlt's RESTClient on our retrying session (see
+`retrying`), plus what they lack for Cloudflare (envelope checks, error classification, a
+request budget, restarts)."""
 
 import threading
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlparse
 
 import requests
 from dlt.common import logger
 from dlt.common.jsonpath import compile_path
-from dlt.sources.helpers.requests import Client
-from dlt.sources.helpers.requests.retry import DEFAULT_RETRY_EXCEPTIONS, _make_retry
-from dlt.sources.helpers.requests.session import Session
 from dlt.sources.helpers.rest_client import RESTClient
-from requests.adapters import HTTPAdapter
+from dlt.sources.helpers.rest_client.typing import Hooks
 from requests.auth import AuthBase
-from tenacity import RetryCallState
 
 from . import settings
 from .arrow_pages import drop_repeated, is_arrow_page, read_message_page
@@ -24,6 +20,7 @@ from .envelope import MalformedResponse, envelope_hook
 from .errors import AccountError, CursorRejectedError, NotFoundError, TransientAPIError
 from .fetcher import record_wait
 from .paginators import CloudflareCursorPaginator
+from .retrying import RetryingSessions
 from .stats import SyncStats
 
 # compiled once: dlt compiles a path given as text on every page, with a new parser each time
@@ -53,57 +50,6 @@ class CloudflareAuth(AuthBase):
         return "CloudflareAuth(<redacted>)"
 
 
-class _BudgetedAdapter(HTTPAdapter):
-    """Spends the request budget and counts every attempt, retries included."""
-
-    def __init__(self, budget: RequestBudget, stats: SyncStats, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._budget = budget
-        self._stats = stats
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        self._budget.acquire()
-        self._stats.add("requests")
-        return super().send(request, **kwargs)
-
-
-class RetryingSession(Client):
-    """dlt's retrying `Client` (429 with Retry-After, 5xx, timeouts, connection errors, bounded),
-    with the budget in the transport, malformed bodies retried, and each retry logged and counted.
-    """
-
-    def __init__(self, budget: RequestBudget, stats: SyncStats, **kwargs: Any) -> None:
-        super().__init__(
-            raise_for_status=False,
-            exceptions=(*DEFAULT_RETRY_EXCEPTIONS, MalformedResponse),
-            **kwargs,
-        )
-        self._adapter = _BudgetedAdapter(budget, stats, pool_maxsize=16)
-        self._stats = stats
-
-    def _make_session(self) -> Session:
-        session = Session(**self._session_kwargs)  # type: ignore[arg-type]
-        session.mount("http://", self._adapter)
-        session.mount("https://", self._adapter)
-        retry = _make_retry(**self._retry_kwargs)
-        retry.before_sleep = self._before_sleep
-        session.send = retry.wraps(session.send)  # type: ignore[method-assign]
-        return session
-
-    def _before_sleep(self, state: RetryCallState) -> None:
-        self._stats.add("retries")
-        error = state.outcome.exception() if state.outcome else None
-        response = getattr(error, "response", None)
-        cause = f"HTTP {response.status_code}" if response is not None else type(error).__name__
-        request = state.args[0] if state.args else None
-        path = urlparse(getattr(request, "url", "")).path
-        wait = state.next_action.sleep if state.next_action else 0
-        logger.warning(
-            f"GET {path} failed ({cause}); retry {state.attempt_number} of"
-            f" {self._retry_kwargs['max_attempts'] - 1} in {wait:.1f}s"
-        )
-
-
 class CloudflareClient:
     """Reads bulk action jobs and their messages; pages are lists of the API's own dicts."""
 
@@ -127,16 +73,18 @@ class CloudflareClient:
             settings.DEFAULT_BUDGET_REQUESTS, settings.DEFAULT_BUDGET_SECONDS
         )
         self._auth = auth
-        self._http = RetryingSession(
+        self._sessions = RetryingSessions(
             budget,
             self.stats,
-            request_timeout=timeout,
-            request_max_attempts=max_attempts,
-            request_backoff_factor=backoff_factor,
-            request_max_retry_delay=max_retry_delay,
+            max_attempts=max_attempts,
+            backoff_factor=backoff_factor,
+            max_retry_delay=max_retry_delay,
+            timeout=timeout,
         )
-        self._hooks = {"response": [record_wait, envelope_hook(max_retry_delay, budget.block)]}
-        self._message_hooks = {
+        self._hooks: Hooks = {
+            "response": [record_wait, envelope_hook(max_retry_delay, budget.block)]
+        }
+        self._message_hooks: Hooks = {
             "response": [
                 record_wait,
                 envelope_hook(max_retry_delay, budget.block, read_message_page),
@@ -146,13 +94,13 @@ class CloudflareClient:
 
     @property
     def _rest(self) -> RESTClient:
-        """One RESTClient per thread, each on that thread's own retrying session."""
+        """One RESTClient per thread, each on a retrying session of its own."""
         rest = getattr(self._local, "rest", None)
         if rest is None:
             rest = self._local.rest = RESTClient(
                 base_url=self.base_url,
                 auth=self._auth,
-                session=self._http.session,
+                session=self._sessions.new_session(),
                 data_selector=RESULT,
             )
         return rest
@@ -233,7 +181,7 @@ class CloudflareClient:
         path: str,
         params: dict[str, Any],
         paginator: CloudflareCursorPaginator,
-        hooks: dict[str, Any] | None = None,
+        hooks: Hooks | None = None,
     ) -> Iterator[list[Any]]:
         pages = self._rest.paginate(
             path,
@@ -253,9 +201,10 @@ class CloudflareClient:
         try:
             return call()
         except requests.HTTPError as e:
-            status = e.response.status_code if e.response is not None else "?"
+            status = e.response.status_code if e.response is not None else None
             raise TransientAPIError(
-                f"{what}: HTTP {status} persisted after {self.max_attempts} attempts", status
+                f"{what}: HTTP {status or '?'} persisted after {self.max_attempts} attempts",
+                status,
             ) from None
         except MalformedResponse as e:
             raise TransientAPIError(

@@ -1,0 +1,135 @@
+"""The HTTP session of each thread and its retry policy: 429 (waiting as long as Retry-After
+says), 5xx, timeouts, dropped connections and malformed bodies are retried, a bounded number
+of times, each retry logged and counted; every attempt spends the request budget.
+
+Built from public pieces only: dlt's `Session` (a default timeout and dlt's User-Agent),
+`retry_if_status` and `wait_exponential_retry_after` (dlt's reading of Retry-After), and a
+tenacity `Retrying` of our own. dlt's retrying `Client` is configured only through private
+methods, so it is not used.
+"""
+
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+from dlt.common import logger
+from dlt.sources.helpers.requests.retry import (
+    DEFAULT_RETRY_EXCEPTIONS,
+    DEFAULT_RETRY_STATUS,
+    retry_if_status,
+    wait_exponential_retry_after,
+)
+from dlt.sources.helpers.requests.session import Session
+from requests.adapters import HTTPAdapter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_any,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
+
+from .budget import RequestBudget
+from .envelope import MalformedResponse
+from .stats import SyncStats
+
+RETRY_STATUS = DEFAULT_RETRY_STATUS  # 429 and every 5xx
+RETRY_EXCEPTIONS = (*DEFAULT_RETRY_EXCEPTIONS, MalformedResponse)
+POOL_SIZE = 16
+
+
+class BudgetedAdapter(HTTPAdapter):
+    """Spends the request budget and counts every attempt, retries included."""
+
+    def __init__(self, budget: RequestBudget, stats: SyncStats, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._budget = budget
+        self._stats = stats
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        self._budget.acquire()
+        self._stats.add("requests")
+        return super().send(request, stream, timeout, verify, cert, proxies)
+
+
+class RetryingSession(Session):
+    """dlt's `Session` that never raises for a status itself (the envelope hook decides) and
+    sends each request under `retrying`. The response hooks run inside `send`, so what they
+    raise is retried like a failed request."""
+
+    def __init__(self, retrying: Retrying, timeout: float) -> None:
+        super().__init__(timeout=timeout, raise_for_status=False)
+        self._retrying = retrying
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        # a copy per call: a redirect sends again from inside `send`
+        response: requests.Response = self._retrying.copy()(super().send, request, **kwargs)
+        return response
+
+
+class RetryingSessions:
+    """Makes one `RetryingSession` per caller (one per thread), all on one budgeted adapter."""
+
+    def __init__(
+        self,
+        budget: RequestBudget,
+        stats: SyncStats,
+        max_attempts: int,
+        backoff_factor: float,
+        max_retry_delay: float,
+        timeout: float,
+    ) -> None:
+        self._adapter = BudgetedAdapter(budget, stats, pool_maxsize=POOL_SIZE)
+        self._stats = stats
+        self.max_attempts = max_attempts
+        self.backoff_factor = backoff_factor
+        self.max_retry_delay = max_retry_delay
+        self.timeout = timeout
+
+    def new_session(self) -> RetryingSession:
+        session = RetryingSession(self.retrying(), self.timeout)
+        session.mount("http://", self._adapter)
+        session.mount("https://", self._adapter)
+        return session
+
+    def retrying(self) -> Retrying:
+        """The retry policy. A 429 or 5xx that outlives it is returned, not raised, so that
+        the response hook classifies it; an exception that outlives it is raised."""
+        return Retrying(
+            retry=retry_any(
+                retry_if_status(RETRY_STATUS), retry_if_exception_type(RETRY_EXCEPTIONS)
+            ),
+            wait=wait_exponential_retry_after(
+                multiplier=self.backoff_factor, max=self.max_retry_delay
+            ),
+            stop=stop_after_attempt(self.max_attempts),
+            reraise=True,
+            retry_error_callback=_last_outcome,
+            before_sleep=self._before_sleep,
+        )
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        self._stats.add("retries")
+        error = state.outcome.exception() if state.outcome else None
+        response = getattr(error, "response", None)
+        cause = f"HTTP {response.status_code}" if response is not None else type(error).__name__
+        request = state.args[0] if state.args else None
+        path = urlparse(getattr(request, "url", "")).path
+        wait = state.next_action.sleep if state.next_action else 0
+        logger.warning(
+            f"GET {path} failed ({cause}); retry {state.attempt_number} of"
+            f" {self.max_attempts - 1} in {wait:.1f}s"
+        )
+
+
+def _last_outcome(state: RetryCallState) -> Any:
+    """The last attempt's response, or its exception raised again."""
+    return state.outcome.result() if state.outcome else None
