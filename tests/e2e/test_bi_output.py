@@ -9,16 +9,14 @@ import pytest
 from cf_bulk_sync.simulator import Simulator
 
 from ..support.cli import cli, cli_env
+from ..support.warehouse import query
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def env(simulator: Simulator, tmp_path: Path) -> dict[str, str]:
     return cli_env(simulator, tmp_path)
-
-
-def query(path: Path, sql: str) -> list:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.sql(sql).fetchall()
 
 
 def test_every_run_leaves_a_record_good_or_failed(

@@ -1,9 +1,7 @@
 """`cf-bulk-sync` as users run it: a subprocess, configured by environment, against the
 simulator on 127.0.0.1."""
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +9,9 @@ import pytest
 
 from cf_bulk_sync.simulator import Simulator, World
 
-from ..support.cli import cli, cli_env
+from ..support.cli import cli, cli_env, environment, executable
+
+pytestmark = pytest.mark.e2e
 
 SECRET = "cli-secret-token-5d2e8a"
 
@@ -117,6 +117,7 @@ def test_bad_command_line_exits_2(tmp_path: Path) -> None:
     assert cli("run", "--status", "DONE", env={}, cwd=tmp_path).returncode == 2
 
 
+@pytest.mark.slow
 def test_the_token_is_nowhere_after_good_and_failed_runs(
     env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -152,11 +153,9 @@ def test_the_token_is_nowhere_after_good_and_failed_runs(
     assert hits == []
 
 
+@pytest.mark.slow
 def test_demo_runs_offline_and_shows_results(tmp_path: Path) -> None:
-    env = {
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        "DLT_DATA_DIR": str(tmp_path / "dlt"),
-    }
+    env = {"DLT_DATA_DIR": str(tmp_path / "dlt")}
     result = cli("demo", "--dir", "demo", "--jobs", "10", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -170,10 +169,9 @@ def test_demo_runs_offline_and_shows_results(tmp_path: Path) -> None:
 def test_simulate_serves_until_stopped(tmp_path: Path) -> None:
     import requests
 
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     process = subprocess.Popen(
-        [sys.executable, "-m", "cf_bulk_sync.cli", "simulate", "--port", "0", "--jobs", "3"],
-        env=env,
+        [str(executable()), "simulate", "--port", "0", "--jobs", "3"],
+        env=environment(),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         text=True,

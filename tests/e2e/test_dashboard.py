@@ -11,8 +11,10 @@ from cf_bulk_sync.ops.run_record import record_run
 from cf_bulk_sync.outcome import decide
 from cf_bulk_sync.reporting.dashboard import write_dashboard
 
-from ..conftest import Syncer
 from ..support.browser import rendered_dom, screenshot
+from ..support.syncer import Syncer
+
+pytestmark = pytest.mark.e2e
 
 REPORTING = "cloudflare_email_security_reporting"
 
@@ -35,6 +37,8 @@ def cells(dom: str, field: str) -> dict[str, int]:
     }
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_dashboard_renders_in_chromium_with_the_marts_numbers(
     page: Path, syncer: Syncer, tmp_path: Path
 ) -> None:

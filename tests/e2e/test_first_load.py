@@ -3,10 +3,13 @@
 from typing import Any
 
 import dlt
+import pytest
 
 from cf_bulk_sync.loading.first_load import can_append_to, remove_repeated_rows
 
-from ..conftest import Syncer
+from ..support.syncer import Syncer
+
+pytestmark = pytest.mark.e2e
 
 TABLE = "bulk_job_messages"
 

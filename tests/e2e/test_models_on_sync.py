@@ -9,8 +9,10 @@ from cf_bulk_sync.models.runner import build_models
 from cf_bulk_sync.reporting.report import build_report
 from cf_bulk_sync.simulator import Simulator
 
-from ..conftest import Syncer
 from ..support.cli import cli, cli_env
+from ..support.syncer import Syncer
+
+pytestmark = pytest.mark.e2e
 
 REPORTING = "cloudflare_email_security_reporting"
 STATUSES = ("PENDING", "DISCOVERING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED", "SKIPPED")
@@ -82,6 +84,7 @@ def test_report_shows_every_job_and_the_top_reasons(syncer: Syncer) -> None:
     assert "(1 jobs)" in only and one[:8] in only
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "extra", [pytest.param([], id="models"), pytest.param(["--no-models"], id="no-models")]
 )

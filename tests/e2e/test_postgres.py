@@ -19,7 +19,10 @@ from ..sql.conftest import job, message
 from ..sql.test_failure_reasons import GROUPS
 from ..support.cli import cli, cli_env
 from ..support.postgres_server import running_postgres
+from ..support.warehouse import duckdb_pipeline
 from .test_first_load import check_repair
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 MARTS = [m.name for m in load_models()]
 
@@ -55,6 +58,7 @@ def read_postgres(pipeline: dlt.Pipeline, model: str) -> list[tuple]:
             return canonical(columns, cursor.fetchall())
 
 
+@pytest.mark.slow
 def test_marts_hold_the_same_numbers_on_postgres_and_duckdb(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -67,11 +71,7 @@ def test_marts_hold_the_same_numbers_on_postgres_and_duckdb(
             per_page=50,
         )
         pg = postgres_pipeline(postgres_url, tmp_path, dataset)
-        dk = make_pipeline(
-            dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
-            dataset=dataset,
-            pipelines_dir=str(tmp_path / "dlt-dk"),
-        )
+        dk = duckdb_pipeline(tmp_path, work="dlt-dk", dataset=dataset)
         for _step in range(2):
             for pipeline in (pg, dk):
                 result = sync(pipeline, **args)
@@ -128,6 +128,7 @@ def read_postgres_stg(pipeline: dlt.Pipeline) -> list[tuple]:
         return client.execute_sql(f"select message_id, failure_reason from {table}")
 
 
+@pytest.mark.slow
 def test_the_command_line_syncs_into_postgres(
     postgres_url: str, tmp_path: Path, simulator: Simulator
 ) -> None:

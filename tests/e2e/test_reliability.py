@@ -5,7 +5,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,40 +12,31 @@ import pytest
 
 from cf_bulk_sync.ops.lock import RunLock
 from cf_bulk_sync.outcome import decide
-from cf_bulk_sync.simulator import Simulator, World
+from cf_bulk_sync.simulator import Simulator
 
-from ..conftest import Syncer
-from ..support.cli import ROOT, cli, cli_env
+from ..support.cli import cli, cli_env, environment, executable
+from ..support.syncer import Syncer, small_world
+from ..support.warehouse import query
+
+pytestmark = pytest.mark.e2e
 
 RUNNER = Path(__file__).with_name("crash_runner.py")
 
 
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(World(seed=11, jobs=12, messages=(0, 60))) as simulator:
-        yield simulator
-
-
-def environment(sim: Simulator, tmp_path: Path, **extra: str) -> dict[str, str]:
-    return cli_env(sim, tmp_path, SOURCES__CLOUDFLARE_EMAIL_SECURITY__PER_PAGE="7", **extra)
-
-
-def warehouse(tmp_path: Path, sql: str) -> list:
-    import duckdb
-
-    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
-        return con.sql(sql).fetchall()
+def run_env(sim: Simulator, tmp_path: Path) -> dict[str, str]:
+    return cli_env(sim, tmp_path, SOURCES__CLOUDFLARE_EMAIL_SECURITY__PER_PAGE="7")
 
 
 def loaded_messages(tmp_path: Path) -> dict[Any, str]:
-    rows = warehouse(
-        tmp_path,
+    rows = query(
+        tmp_path / "w.duckdb",
         "select job_id, message_id, status from cloudflare_email_security.bulk_job_messages",
     )
     assert len(rows) == len({(r[0], r[1]) for r in rows}), "duplicate rows"
     return {(r[0], r[1]): r[2] for r in rows}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "point,pending",
     [
@@ -61,19 +51,19 @@ def loaded_messages(tmp_path: Path) -> dict[Any, str]:
     ],
 )
 def test_a_killed_run_is_completed_by_the_next(
-    point: str, pending: bool, sim: Simulator, tmp_path: Path
+    point: str, pending: bool, simulator: Simulator, tmp_path: Path
 ) -> None:
-    env = environment(sim, tmp_path)
+    env = run_env(simulator, tmp_path)
     crashed = subprocess.run(
         [sys.executable, str(RUNNER), "run"],
         cwd=tmp_path,
-        env={**os.environ, **env, "CRASH_AT": point},
+        env=environment(**env, CRASH_AT=point),
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
-    sim.advance(steps=1)  # the world moves on while nobody runs
+    simulator.advance(steps=1)  # the world moves on while nobody runs
     second = cli("run", env=env, cwd=tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr
     assert (
@@ -85,30 +75,34 @@ def test_a_killed_run_is_completed_by_the_next(
     # settled jobs skipped by the second run must have been fully loaded by then
     assert "assertions: 12 passed, 0 failed" in second.stdout
     loaded = loaded_messages(tmp_path)
-    truth = sim.world.truth_messages()
-    assert {k: v for k, v in loaded.items() if k[0] in sim.world.jobs} == truth
+    truth = simulator.world.truth_messages()
+    assert {k: v for k, v in loaded.items() if k[0] in simulator.world.jobs} == truth
     third = cli("run", env=env, cwd=tmp_path)
     assert third.returncode == 0 and loaded_messages(tmp_path) == loaded
 
 
-def test_a_second_run_stops_at_once_while_the_lock_is_held(sim: Simulator, tmp_path: Path) -> None:
-    env = environment(sim, tmp_path)
+@pytest.mark.slow
+def test_a_second_run_stops_at_once_while_the_lock_is_held(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    env = run_env(simulator, tmp_path)
     with RunLock(tmp_path / "dlt" / "pipelines" / ".cf_bulk_sync.lock"):
         blocked = cli("run", env=env, cwd=tmp_path)
     assert blocked.returncode == 5
     assert "another run holds the lock since 20" in blocked.stderr
     assert f"(pid {os.getpid()}" in blocked.stderr
-    assert sim.counts == {} and not (tmp_path / "w.duckdb").exists()
+    assert simulator.counts == {} and not (tmp_path / "w.duckdb").exists()
     assert cli("run", env=env, cwd=tmp_path).returncode == 0
 
 
+@pytest.mark.slow
 def test_overlapping_real_runs_and_a_killed_holder(tmp_path: Path) -> None:
-    with Simulator(World(seed=11, jobs=12, messages=(0, 60)), latency=0.05) as slow:
-        env = environment(slow, tmp_path)
+    with Simulator(small_world(), latency=0.05) as slow:
+        env = run_env(slow, tmp_path)
         first = subprocess.Popen(
-            [sys.executable, "-m", "cf_bulk_sync.cli", "run"],
+            [str(executable()), "run"],
             cwd=tmp_path,
-            env={**os.environ, **env},
+            env=environment(**env),
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -130,7 +124,7 @@ def test_overlapping_real_runs_and_a_killed_holder(tmp_path: Path) -> None:
                 " lock.__enter__(); print('held', flush=True); time.sleep(120)",
                 str(lock),
             ],
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env=environment(),
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -141,6 +135,7 @@ def test_overlapping_real_runs_and_a_killed_holder(tmp_path: Path) -> None:
         assert cli("run", env=env, cwd=tmp_path).returncode == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "budget,limited",
     [
@@ -151,7 +146,7 @@ def test_overlapping_real_runs_and_a_killed_holder(tmp_path: Path) -> None:
 def test_the_budget_keeps_the_run_under_the_rate_limit(
     budget: int, limited: bool, tmp_path: Path
 ) -> None:
-    with Simulator(World(seed=11, jobs=12, messages=(0, 60)), rate_limit=(20, 1.0)) as sim:
+    with Simulator(small_world(), rate_limit=(20, 1.0)) as sim:
         syncer = Syncer(sim, tmp_path)
         result = syncer.run(per_page=7, request_budget=budget, request_budget_seconds=1.0)
         assert decide(result).exit_code == 0, result.error

@@ -10,7 +10,9 @@ from cf_bulk_sync.outcome import decide
 from cf_bulk_sync.simulator import Simulator, World
 from cf_bulk_sync.simulator.world import TERMINAL
 
-from ..conftest import Syncer, faulty
+from ..support.syncer import Syncer, faulty, small_world
+
+pytestmark = pytest.mark.e2e
 
 PER_PAGE = 7
 MESSAGE_COLUMNS = (
@@ -125,11 +127,11 @@ def test_time_moves_statuses_merge_new_jobs_appear_deleted_job_is_marked(
     assert_equals_truth(syncer, deleted | frozenset(more["deleted"]))
 
 
+@pytest.mark.slow
 def test_with_faults_at_20_percent_the_warehouse_equals_a_fault_free_run(tmp_path: Path) -> None:
     results = {}
     for name, faults in (("clean", None), ("faulty", faulty(0.2, seed=5))):
-        world = World(seed=11, jobs=12, messages=(0, 60))
-        with Simulator(world, faults=faults) as sim:
+        with Simulator(small_world(), faults=faults) as sim:
             syncer = Syncer(sim, tmp_path / name)
             # Workers interleave requests, so which request draws which fault varies between
             # runs; 10 attempts make a streak that outlives every retry (0.2**10) negligible.

@@ -5,12 +5,12 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-import duckdb
 import pytest
 
-from cf_bulk_sync.loading.pipeline import make_pipeline
 from cf_bulk_sync.models.runner import BuildResult, build_models
 from cf_bulk_sync.source import settings
+
+from ..support.warehouse import duckdb_pipeline, query
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 REPORTING = "cloudflare_email_security_reporting"
@@ -75,9 +75,7 @@ def message(
 class Warehouse:
     def __init__(self, folder: Path) -> None:
         self.database = folder / "models.duckdb"
-        self.pipeline = make_pipeline(
-            dlt.destinations.duckdb(str(self.database)), pipelines_dir=str(folder / "dlt")
-        )
+        self.pipeline = duckdb_pipeline(folder, name="models")
 
     def seed(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
         hints = {
@@ -105,9 +103,7 @@ class Warehouse:
         return build_models(self.pipeline)
 
     def query(self, sql: str) -> list[tuple]:
-        with duckdb.connect(str(self.database), read_only=True) as con:
-            con.execute("set TimeZone = 'UTC'")  # timestamps print the same on every machine
-            return con.sql(sql).fetchall()
+        return query(self.database, sql)
 
     def mart(self, name: str, columns: str, order: str = "1") -> list[tuple]:
         return self.query(f"select {columns} from {REPORTING}.{name} order by {order}")

@@ -1,4 +1,5 @@
-"""Running `cf-bulk-sync` as users do: a subprocess configured by its environment."""
+"""Running `cf-bulk-sync` as users do: the installed console script, configured by its
+environment."""
 
 import os
 import subprocess
@@ -7,7 +8,23 @@ from pathlib import Path
 
 from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator
 
-ROOT = Path(__file__).resolve().parents[2]
+
+def executable() -> Path:
+    """The `cf-bulk-sync` script installed beside the interpreter running the tests."""
+    script = Path(sys.executable).parent / "cf-bulk-sync"
+    if not script.exists():
+        raise RuntimeError(
+            f"{script} not found: install cf-bulk-sync into this environment"
+            " (pip install '.[test]', or the wheel as .ci/run does)"
+        )
+    return script
+
+
+def environment(**extra: str) -> dict[str, str]:
+    """This process's environment without PYTHONPATH (the installed package must answer),
+    plus `extra`."""
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return {**inherited, **extra}
 
 
 def cli_env(
@@ -20,7 +37,6 @@ def cli_env(
         "CLOUDFLARE_API_TOKEN": token,
         "DESTINATION__DUCKDB__CREDENTIALS": str(folder / "w.duckdb"),
         "DLT_DATA_DIR": str(folder / "dlt"),
-        "PYTHONPATH": str(ROOT),
         "SOURCES__CLOUDFLARE_EMAIL_SECURITY__BACKOFF_FACTOR": "0",
         **extra,
     }
@@ -28,8 +44,8 @@ def cli_env(
 
 def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "cf_bulk_sync.cli", *args],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        [str(executable()), *args],
+        env=environment(**env),
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -1,13 +1,12 @@
 from pathlib import Path
 from typing import Any
 
-import dlt
 import duckdb
 import orjson
 import pytest
 import requests_mock
 
-from cf_bulk_sync.loading.pipeline import make_pipeline, sync
+from cf_bulk_sync.loading.pipeline import sync
 from cf_bulk_sync.source import arrow_pages
 from cf_bulk_sync.source.arrow_pages import (
     count_statuses,
@@ -19,6 +18,7 @@ from cf_bulk_sync.source.arrow_pages import (
     to_arrow,
 )
 
+from ..support.warehouse import duckdb_pipeline
 from .fakes import ACCOUNT, BASE, FakeAPI, job, message, ok
 
 
@@ -63,10 +63,7 @@ def test_anything_undocumented_goes_to_dlt_row_by_row(odd: dict) -> None:
 def load(tmp_path: Path, name: str, items: list[dict]) -> Any:
     with requests_mock.Mocker() as mock:
         FakeAPI(mock, [job("j1", total=len(items))], {"j1": items}, per_page=3)
-        pipeline = make_pipeline(
-            dlt.destinations.duckdb(str(tmp_path / f"{name}.duckdb")),
-            pipelines_dir=str(tmp_path / name),
-        )
+        pipeline = duckdb_pipeline(tmp_path, name=name, work=name)
         result = sync(pipeline, account_id=ACCOUNT, api_token="t", base_url=BASE, per_page=3)
         assert result.error is None and not result.stats.job_errors
     with duckdb.connect(str(tmp_path / f"{name}.duckdb"), read_only=True) as con:

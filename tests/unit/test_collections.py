@@ -1,9 +1,9 @@
 import gc
 from pathlib import Path
 
-import dlt
+from cf_bulk_sync.loading.pipeline import fewer_collections, sync
 
-from cf_bulk_sync.loading.pipeline import fewer_collections, make_pipeline, sync
+from ..support.warehouse import duckdb_pipeline
 
 
 def test_collections_are_rarer_during_a_run_and_as_before_after_it() -> None:
@@ -16,9 +16,7 @@ def test_collections_are_rarer_during_a_run_and_as_before_after_it() -> None:
 
 def test_a_failed_run_restores_them_too(tmp_path: Path) -> None:
     before = gc.get_threshold()
-    pipeline = make_pipeline(
-        dlt.destinations.duckdb(str(tmp_path / "w.duckdb")), pipelines_dir=str(tmp_path / "dlt")
-    )
+    pipeline = duckdb_pipeline(tmp_path)
     result = sync(pipeline, account_id="not-an-account", api_token="t")
     assert result.error and "account" in result.error.lower()
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0

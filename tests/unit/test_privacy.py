@@ -1,12 +1,12 @@
 from pathlib import Path
 
-import dlt
 import duckdb
 import requests_mock
 
-from cf_bulk_sync.loading.pipeline import make_pipeline, sync
+from cf_bulk_sync.loading.pipeline import sync
 from cf_bulk_sync.source.privacy import Pseudonymizer
 
+from ..support.warehouse import duckdb_pipeline
 from .fakes import ACCOUNT, BASE, FakeAPI, job, message
 
 
@@ -52,9 +52,7 @@ def test_no_address_reaches_the_warehouse_when_pseudonymising(tmp_path: Path) ->
                 ]
             },
         )
-        pipeline = make_pipeline(
-            dlt.destinations.duckdb(str(tmp_path / "w.duckdb")), pipelines_dir=str(tmp_path / "dlt")
-        )
+        pipeline = duckdb_pipeline(tmp_path)
         missing_key = sync(
             pipeline, account_id=ACCOUNT, api_token="t", base_url=BASE, pseudonymize_recipients=True
         )

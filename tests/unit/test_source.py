@@ -1,23 +1,20 @@
 from pathlib import Path
 from typing import Any
 
-import dlt
-import duckdb
 import pytest
 import requests_mock
 
-from cf_bulk_sync.loading.pipeline import make_pipeline, sync
+from cf_bulk_sync.loading.pipeline import sync
 from cf_bulk_sync.outcome import decide
 
+from ..support.warehouse import duckdb_pipeline, query
 from .fakes import ACCOUNT, BASE, FakeAPI, job, message
 
 TOKEN = "tok-unit-7c1d"
 
 
 def run(tmp_path: Path, full_refresh: bool = False, **overrides: Any) -> Any:
-    pipeline = make_pipeline(
-        dlt.destinations.duckdb(str(tmp_path / "w.duckdb")), pipelines_dir=str(tmp_path / "dlt")
-    )
+    pipeline = duckdb_pipeline(tmp_path)
     args: dict[str, Any] = dict(
         account_id=ACCOUNT, api_token=TOKEN, base_url=BASE, per_page=2, backoff_factor=0
     )
@@ -26,9 +23,7 @@ def run(tmp_path: Path, full_refresh: bool = False, **overrides: Any) -> Any:
 
 
 def rows(tmp_path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
-        con.execute("set TimeZone = 'UTC'")
-        return con.sql(sql).fetchall()
+    return query(tmp_path / "w.duckdb", sql)
 
 
 @pytest.fixture
@@ -159,9 +154,7 @@ def test_cloudflare_environment_names_are_read(
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
     monkeypatch.setenv("CLOUDFLARE_API_BASE_URL", BASE)
-    pipeline = make_pipeline(
-        dlt.destinations.duckdb(str(tmp_path / "w.duckdb")), pipelines_dir=str(tmp_path / "dlt")
-    )
+    pipeline = duckdb_pipeline(tmp_path)
     result = sync(pipeline, backoff_factor=0)
     assert result.error is None and result.stats.rows == 5
 
@@ -173,9 +166,7 @@ def test_dlt_names_win_over_cloudflare_names(
     monkeypatch.setenv("SOURCES__CLOUDFLARE_EMAIL_SECURITY__ACCOUNT_ID", ACCOUNT)
     monkeypatch.setenv("SOURCES__CLOUDFLARE_EMAIL_SECURITY__API_TOKEN", TOKEN)
     monkeypatch.setenv("SOURCES__CLOUDFLARE_EMAIL_SECURITY__BASE_URL", BASE)
-    pipeline = make_pipeline(
-        dlt.destinations.duckdb(str(tmp_path / "w.duckdb")), pipelines_dir=str(tmp_path / "dlt")
-    )
+    pipeline = duckdb_pipeline(tmp_path)
     result = sync(pipeline)
     assert result.error is None and result.stats.rows == 5
 
