@@ -4,14 +4,17 @@ The CLI, the demo, the run record, the summary and any orchestrator wrapper read
 `RunOutcome`; none of them works out a status or an exit code of its own.
 """
 
+import signal
+import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import Enum, IntEnum
 from pathlib import Path
 from typing import Any
 
 from .errors import CfBulkSyncError, RunLockedError
 from .loading.pipeline import SyncResult
-from .models.runner import BuildResult
+from .models.runner import BuildResult, describe_failure
 
 
 class ExitCode(IntEnum):
@@ -25,6 +28,12 @@ class ExitCode(IntEnum):
     LOCKED = 5
     INTERRUPTED = 130  # SIGINT (Ctrl-C)
     TERMINATED = 143  # SIGTERM (a scheduler's timeout)
+
+
+SIGNAL_EXIT: dict[int, ExitCode] = {
+    signal.SIGINT.value: ExitCode.INTERRUPTED,
+    signal.SIGTERM.value: ExitCode.TERMINATED,
+}
 
 
 class RunStatus(str, Enum):
@@ -50,10 +59,23 @@ class RunOutcome:
     warn_only: bool = False
     published: list[Path] = field(default_factory=list)
     record: dict[str, Any] | None = None
+    run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
 
     @property
     def ok(self) -> bool:
         return self.exit_code == ExitCode.OK
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the run reports without failing: the sync's warnings and failing checks of
+        severity `warn` (every failing check, with `warn_only`)."""
+        found = list(self.sync.stats.warnings) if self.sync is not None else []
+        if self.build is not None:
+            checks = self.build.failed_assertions if self.warn_only else self.build.warnings
+            found.extend(describe_failure(a) for a in checks)
+        return found
 
 
 def decide(
@@ -62,19 +84,28 @@ def decide(
     error: str | None = None,
     warn_only: bool = False,
 ) -> RunOutcome:
-    """The status and exit code of a run from what its steps returned.
+    """The status and exit code of a run from what its steps returned, first match wins:
 
-    An error anywhere (the sync's own, a model that cannot be built, a failed publish) fails
-    the run. Otherwise jobs that could not be synced make it partial; then a failing data
-    assertion (unless `warn_only`) fails it as `assertions_failed`.
+    1. an error anywhere (the sync's own, a model that cannot be built, a failed publish):
+       failed, 1;
+    2. a signal stopped the run: interrupted, 130 (SIGINT) or 143 (SIGTERM);
+    3. jobs that could not be synced: partial, 3 (their rows are not judged by the checks,
+       so a partial run is never blamed on the data);
+    4. a failing data check of severity `error` (unless `warn_only`): assertions_failed, 4;
+    5. otherwise ok, 0; failing `warn` checks are reported as warnings.
     """
     error = error or (sync.error if sync is not None else None)
     if error is not None:
         status, code = RunStatus.FAILED, ExitCode.ERROR
-    elif build is not None and build.failed_assertions and not warn_only:
-        status, code = RunStatus.ASSERTIONS_FAILED, ExitCode.ASSERTIONS_FAILED
+    elif sync is not None and sync.interrupted_by is not None:
+        status, code = (
+            RunStatus.INTERRUPTED,
+            SIGNAL_EXIT.get(sync.interrupted_by, ExitCode.TERMINATED),
+        )
     elif sync is not None and sync.stats.job_errors:
         status, code = RunStatus.PARTIAL, ExitCode.PARTIAL
+    elif build is not None and build.blocking_failures and not warn_only:
+        status, code = RunStatus.ASSERTIONS_FAILED, ExitCode.ASSERTIONS_FAILED
     else:
         status, code = RunStatus.OK, ExitCode.OK
     return RunOutcome(status, code, sync, build, error, warn_only)

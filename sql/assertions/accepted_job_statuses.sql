@@ -1,4 +1,5 @@
--- Job statuses are ones the API documents.
+-- Job statuses are ones the API documents. A warning: a new status is kept as it came.
+-- severity: warn
 select job_id, job_status
 from stg_bulk_jobs
 where job_status is null

@@ -1,7 +1,9 @@
 -- Mart: one row per job (job_id): the API's own counters beside the counts of the messages
 -- loaded for it, their differences (loaded minus API) and whether they agree. A job still in
 -- progress may legitimately disagree (it moved between the two reads): it is flagged
--- in_progress, not inconsistent. A run limited by --status loads a subset on purpose.
+-- in_progress, not inconsistent. A job whose latest fetch did not finish, or was limited by
+-- --status (a subset on purpose), is flagged incomplete_sync: its rows cannot be judged.
+-- Jobs without a sync-state row (loaded before it existed) count as fully synced.
 with
 
 jobs as (
@@ -12,6 +14,10 @@ counts as (
     select * from job_status_counts
 ),
 
+sync_state as (
+    select * from stg_bulk_job_sync_state
+),
+
 compared as (
     select
         jobs.job_id,
@@ -19,6 +25,8 @@ compared as (
         jobs.job_status,
         jobs.is_terminal,
         jobs.is_deleted,
+        coalesce(sync_state.is_messages_complete and sync_state.status_filter is null, true)
+            as is_fully_synced,
         jobs.api_count_discovered,
         counts.count_messages as loaded_count_messages,
         counts.count_messages - coalesce(jobs.api_count_discovered, 0) as diff_total,
@@ -42,6 +50,8 @@ compared as (
     from jobs
     inner join counts
         on counts.job_id = jobs.job_id
+    left join sync_state
+        on sync_state.job_id = jobs.job_id
 ),
 
 checked as (
@@ -60,6 +70,7 @@ final as (
         case
             when is_consistent then 'consistent'
             when not is_terminal then 'in_progress'
+            when not is_fully_synced then 'incomplete_sync'
             else 'inconsistent'
         end as reconciliation_status
     from checked

@@ -8,6 +8,7 @@ import pytest
 
 from cf_bulk_sync.simulator import Simulator
 
+from ..support.checkout import MODELS
 from ..support.cli import cli, cli_env
 from ..support.warehouse import query
 
@@ -40,7 +41,7 @@ def test_every_run_leaves_a_record_good_or_failed(
         len(simulator.world.jobs),
         messages,
         1 + len(simulator.world.jobs),
-        9,
+        MODELS,
     )
     assert good[6] is None and sum(json.loads(good[7]).values()) == messages and good[8]
     assert failed[:2] == ("failed", 1) and failed[3] == 0

@@ -9,6 +9,7 @@ from cf_bulk_sync.models.runner import build_models
 from cf_bulk_sync.reporting.report import build_report
 from cf_bulk_sync.simulator import Simulator
 
+from ..support.checkout import ASSERTIONS, MODELS
 from ..support.cli import cli, cli_env
 from ..support.syncer import Syncer
 
@@ -95,8 +96,8 @@ def test_run_builds_models_unless_told_not_to(
     result = cli("run", *extra, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     built = (
-        "models: 9 built in dataset cloudflare_email_security_reporting; assertions: 12"
-        " passed, 0 failed"
+        f"models: {MODELS} built in dataset cloudflare_email_security_reporting; assertions:"
+        f" {ASSERTIONS} passed, 0 failed"
     )
     assert (built in result.stdout) is (not extra)
     report = cli("report", "--top", "2", env=env, cwd=tmp_path)

@@ -17,6 +17,7 @@ from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator, World
 
 from ..sql.conftest import job, message
 from ..sql.test_failure_reasons import GROUPS
+from ..support.checkout import ASSERTIONS, MODELS
 from ..support.cli import cli, cli_env
 from ..support.postgres_server import running_postgres
 from ..support.warehouse import duckdb_pipeline
@@ -41,7 +42,7 @@ def postgres_pipeline(url: str, folder: Path, dataset: str) -> dlt.Pipeline:
 
 
 # when each pipeline ran: the two runs happen moments apart
-RUN_TIME_COLUMNS = {"observed_at", "deleted_at"}
+RUN_TIME_COLUMNS = {"observed_at", "deleted_at", "synced_at"}
 
 
 def canonical(columns: list[str], rows: list[Any]) -> list[tuple]:
@@ -79,7 +80,7 @@ def test_marts_hold_the_same_numbers_on_postgres_and_duckdb(
             sim.advance(steps=2)
     pg_build, dk_build = build_models(pg), build_models(dk)
     assert pg_build.built == dk_build.built == MARTS
-    assert pg_build.failed_assertions == [] and len(pg_build.assertions) == 12
+    assert pg_build.failed_assertions == [] and len(pg_build.assertions) == ASSERTIONS
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         for model in MARTS:
             relation = con.sql(f"select * from {reporting_dataset(dk)}.{model}")
@@ -137,7 +138,10 @@ def test_the_command_line_syncs_into_postgres(
     run = cli("run", "--destination", "postgres", "--dataset", dataset, env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "destination postgres" in run.stdout
-    assert f"models: 9 built in dataset {dataset}_reporting; assertions: 12 passed" in run.stdout
+    built = (
+        f"models: {MODELS} built in dataset {dataset}_reporting; assertions: {ASSERTIONS} passed"
+    )
+    assert built in run.stdout
     report = cli("report", "--destination", "postgres", "--dataset", dataset, env=env, cwd=tmp_path)
     assert report.returncode == 0 and "Top failure reasons" in report.stdout
     for job_id in simulator.world.jobs:

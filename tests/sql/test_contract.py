@@ -68,6 +68,7 @@ CONTRACT = {
         "job_status",
         "is_terminal",
         "is_deleted",
+        "is_fully_synced",
         "api_count_discovered",
         "loaded_count_messages",
         "diff_total",

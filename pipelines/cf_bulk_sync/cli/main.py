@@ -4,6 +4,7 @@
 import argparse
 import sys
 import time
+from typing import TextIO
 
 from ..outcome import ExitCode, RunOutcome, exit_code_of
 from .parser import build_parser
@@ -35,7 +36,8 @@ def _run(args: argparse.Namespace) -> int:
             models=not args.no_models,
             warn_only=args.warn_only,
             publish=args.publish,
-            progress=args.progress,
+            progress="none" if args.quiet else args.progress,
+            progress_interval=args.progress_seconds,
             source_args=dict(
                 account_id=args.account_id,
                 job_ids=args.job_id,
@@ -44,31 +46,43 @@ def _run(args: argparse.Namespace) -> int:
             ),
         )
     )
-    show(outcome)
+    if args.summary_json:
+        from ..run_result import write_run_result
+
+        write_run_result(outcome, args.summary_json)
+    if args.json:
+        import json
+
+        from ..run_result import run_result
+
+        show(outcome, out=sys.stderr)
+        print(json.dumps(run_result(outcome)))
+    else:
+        show(outcome)
     return int(outcome.exit_code)
 
 
-def show(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> None:
-    """Prints the outcome: the summary and the models on stdout, what failed on stderr."""
+def show(outcome: RunOutcome, title: str = "cf-bulk-sync run", out: TextIO | None = None) -> None:
+    """Prints the outcome: the summary and the models on `out` (stdout), what failed on
+    stderr."""
     from .summary import format_build, format_summary
 
+    out = out or sys.stdout
     if outcome.sync is None:  # refused: locked, or bad input before anything ran
-        print(
-            f"cf-bulk-sync: {'' if outcome.exit_code == ExitCode.LOCKED else 'error: '}"
-            f"{outcome.error}",
-            file=sys.stderr,
-        )
+        prefix = "" if outcome.exit_code == ExitCode.LOCKED else "error: "
+        print(f"cf-bulk-sync: {prefix}{outcome.error}", file=sys.stderr)
         return
-    print(format_summary(outcome, title))
+    print(format_summary(outcome, title), file=out)
     if outcome.build is not None:
-        print(format_build(outcome.build, outcome.warn_only))
-        if not outcome.warn_only:
-            for failure in outcome.build.failed_assertions:
-                print(f"cf-bulk-sync: {failure.name}: data assertion failed", file=sys.stderr)
+        print(format_build(outcome.build, outcome.warn_only), file=out)
+        blocking = [] if outcome.warn_only else outcome.build.blocking_failures
+        for failure in blocking:
+            print(f"cf-bulk-sync: {failure.name}: data assertion failed", file=sys.stderr)
     if outcome.error:
         print(f"cf-bulk-sync: error: {outcome.error}", file=sys.stderr)
     if outcome.published:
-        print(f"published: {outcome.published[0]} and {len(outcome.published) - 1} Parquet files")
+        count = len(outcome.published) - 1
+        print(f"published: {outcome.published[0]} and {count} Parquet files", file=out)
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -84,7 +98,7 @@ def _models(args: argparse.Namespace) -> int:
     outcome = decide(None, build, warn_only=args.warn_only)
     print(format_build(build, args.warn_only))
     if not args.warn_only:
-        for failure in build.failed_assertions:
+        for failure in build.blocking_failures:
             print(f"cf-bulk-sync: {failure.name}: data assertion failed", file=sys.stderr)
     return int(outcome.exit_code)
 

@@ -3,6 +3,7 @@
 import argparse
 
 from .. import __version__
+from ..ops.progress import DEFAULT_INTERVAL, MODES
 from ..source.settings import ACTION_TYPES, MESSAGE_STATUSES
 
 DESCRIPTION = """\
@@ -16,10 +17,12 @@ CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_BASE_URL; options given here win.
 """
 
 EXIT_CODES = """\
-exit codes: 0 success; 1 error (nothing half-marked: the next run picks up where it stopped);
-2 bad command line; 3 loaded, but some jobs could not be synced (named in the summary);
-4 loaded and modelled, but a data assertion failed (named, with its first offending rows);
-5 another run of the same pipeline holds the lock (this run changed nothing)
+exit codes: 0 complete, every blocking data check passed; 1 configuration or fatal API error
+(nothing half-marked: the next run picks up where it stopped); 2 bad command line; 3 partial:
+some jobs not fetched (named in the summary), the rest loaded and recorded; 4 a blocking data
+check failed on complete data (named, with its first offending rows); 5 another run of the
+same pipeline holds the lock (this run changed nothing); 130 / 143 stopped by SIGINT / SIGTERM
+(what was fetched is loaded; the next run fetches the rest)
 """
 
 
@@ -60,9 +63,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--progress",
-        choices=("log", "none"),
-        default="none",
-        help="log dlt's progress while running (default none)",
+        choices=MODES,
+        default="auto",
+        help="progress on stderr: bar (a live line), log (a line every --progress-seconds),"
+        " none; auto (default): bar on a terminal, log otherwise",
+    )
+    run.add_argument(
+        "--progress-seconds",
+        type=float,
+        default=DEFAULT_INTERVAL,
+        metavar="N",
+        help=f"seconds between progress log lines (default {DEFAULT_INTERVAL:g})",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress (same as --progress none)")
+    run.add_argument(
+        "--json",
+        action="store_true",
+        help="print the run's result as one JSON object on stdout (the summary goes to stderr)",
+    )
+    run.add_argument(
+        "--summary-json",
+        metavar="FILE",
+        help="also write the run's result as one JSON object to FILE",
     )
     run.add_argument(
         "--no-models", action="store_true", help="do not build the SQL models after loading"

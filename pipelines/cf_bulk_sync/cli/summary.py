@@ -1,6 +1,6 @@
 """What a run prints: short, stable lines a cron log can be read by, from its outcome."""
 
-from ..models.runner import BuildResult, describe_failure
+from ..models.runner import WARN, BuildResult, describe_failure
 from ..outcome import RunOutcome
 
 
@@ -11,9 +11,10 @@ def format_summary(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> str:
     if result is None:  # refused before the sync started
         return f"{title}: {label}: {outcome.error}"
     stats = result.stats
+    when = outcome.started_at.isoformat(timespec="seconds").replace("+00:00", "Z")
     lines: list[str] = [
-        f"{title}: {label} in {result.seconds:.1f}s"
-        f" (destination {result.destination}, dataset {result.dataset})"
+        f"{title}: {label} in {result.seconds:.1f}s at {when} (run {outcome.run_id},"
+        f" destination {result.destination}, dataset {result.dataset})"
     ]
     if result.finished_pending:
         lines.append("  pending load package left by an earlier run: finished first")
@@ -26,13 +27,18 @@ def format_summary(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> str:
         f" {stats.cursor_restarts} cursor restarts)"
     )
     by_status = ", ".join(f"{s} {n}" for s, n in sorted(stats.rows_by_status.items()))
-    lines.append(f"  rows: {stats.rows}" + (f" ({by_status})" if by_status else ""))
+    if result.loaded or not stats.rows:
+        lines.append(f"  rows: {stats.rows}" + (f" ({by_status})" if by_status else ""))
+    else:  # fetched, but the load did not finish: never claim rows that are not there
+        lines.append(
+            f"  rows: 0 loaded ({stats.rows} fetched; a pending package is loaded by the next run)"
+        )
     if stats.rows_rejected:
         lines.append(
             f"  rejected: {stats.rows_rejected} items without a key, kept in"
             " bulk_job_messages_rejected"
         )
-    lines.extend(f"  warning: {w}" for w in stats.warnings)
+    lines.extend(f"  warning: {w}" for w in outcome.warnings)
     lines.extend(f"  job error: {job}: {msg}" for job, msg in stats.job_errors.items())
     if outcome.error:
         lines.append(f"  error: {outcome.error}")
@@ -45,6 +51,8 @@ def format_build(build: BuildResult, warn_only: bool = False) -> str:
         f"models: {len(build.built)} built in dataset {build.dataset};"
         f" assertions: {len(build.assertions) - len(failed)} passed, {len(failed)} failed"
     ]
-    label = "warning" if warn_only else "failed"
-    lines.extend(f"  {label}: {describe_failure(f)}" for f in failed)
+    lines.extend(
+        f"  {'warning' if warn_only or f.severity == WARN else 'failed'}: {describe_failure(f)}"
+        for f in failed
+    )
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 import gc
 import logging
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,9 +11,11 @@ from typing import Any
 
 import dlt
 from dlt.common.destination.exceptions import UnknownDestinationModule
+from dlt.common.exceptions import SignalReceivedException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ..errors import CfBulkSyncError, ConfigurationError
+from ..ops.signals import StopRequest
 from ..source import SyncStats, cloudflare_email_security
 from ..source.arrow_pages import quiet_json_column_notice
 from ..source.settings import MESSAGES_TABLE
@@ -36,7 +39,13 @@ class SyncResult:
     finished_pending: bool = False
     appended_messages: bool = False
     error: str | None = None
+    interrupted_by: int | None = None  # the signal that stopped it
     load_ids: list[str] = field(default_factory=list)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether this run's package reached the destination (rows counted are in it)."""
+        return bool(self.load_ids)
 
 
 def make_pipeline(
@@ -44,7 +53,6 @@ def make_pipeline(
     dataset: str | None = None,
     pipelines_dir: str | None = None,
     pipeline_name: str = PIPELINE_NAME,
-    progress: str = "none",
 ) -> dlt.Pipeline:
     """The pipeline, by default into DuckDB (`cf_bulk_sync.duckdb` in the working directory, or
     wherever `DESTINATION__DUCKDB__CREDENTIALS` points), with the project's dlt defaults."""
@@ -57,8 +65,6 @@ def make_pipeline(
     )
     if pipelines_dir is not None:
         options["pipelines_dir"] = pipelines_dir
-    if progress == "log":
-        options["progress"] = "log"
     try:
         return dlt.pipeline(**options)
     except UnknownDestinationModule:
@@ -68,23 +74,51 @@ def make_pipeline(
         ) from None
 
 
-def sync(pipeline: dlt.Pipeline, full_refresh: bool = False, **source_args: Any) -> SyncResult:
+def sync(
+    pipeline: dlt.Pipeline,
+    full_refresh: bool = False,
+    stop: StopRequest | None = None,
+    stats: SyncStats | None = None,
+    **source_args: Any,
+) -> SyncResult:
     """Loads pending packages left by an earlier run, then extracts and loads a new one.
 
     `source_args` override the source's configuration (account_id, job_ids, status ...);
-    arguments left out are resolved by dlt from `.dlt/*.toml` and the environment. Never
-    raises for a failure of the sync itself: it is described in `SyncResult.error`.
+    arguments left out are resolved by dlt from `.dlt/*.toml` and the environment. `stop`
+    ends the fetching at the next page boundary once a signal set it; what was fetched is
+    loaded. Never raises for a failure of the sync itself: it is described in
+    `SyncResult.error` (or `interrupted_by`, for a signal dlt received while loading).
     """
-    stats = SyncStats()
+    stats = stats if stats is not None else SyncStats()
     result = SyncResult(stats, pipeline.destination.destination_name, pipeline.dataset_name)
     started = time.monotonic()
     try:
         with fewer_collections():
-            _sync(pipeline, result, full_refresh, source_args)
-    except Exception as e:  # noqa: BLE001 - every failure becomes one clear line
-        result.error = explain(e)
+            _sync(pipeline, result, full_refresh, stop, source_args)
+    except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - every failure: one clear line
+        signum = received_signal(e)
+        if signum is None and stop is not None:
+            signum = stop.signum  # a failure after a signal (a wait cut short) is the signal's
+        if signum is None:
+            result.error = explain(e)
+        else:  # dlt stopped normalising or loading on a signal: the package stays pending
+            result.interrupted_by = signum
+    if stop is not None and stop.signum is not None and result.error is None:
+        result.interrupted_by = stop.signum
     result.seconds = time.monotonic() - started
     return result
+
+
+def received_signal(error: BaseException) -> int | None:
+    """The signal behind `error`, when dlt stopped a step because it received one."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, SignalReceivedException):
+            return int(seen.signal_code)
+        if isinstance(seen, KeyboardInterrupt):  # Python's own Ctrl-C, no handler of ours
+            return int(signal.SIGINT)
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 @contextmanager
@@ -105,7 +139,11 @@ def fewer_collections() -> Iterator[None]:
 
 
 def _sync(
-    pipeline: dlt.Pipeline, result: SyncResult, full_refresh: bool, source_args: dict[str, Any]
+    pipeline: dlt.Pipeline,
+    result: SyncResult,
+    full_refresh: bool,
+    stop: StopRequest | None,
+    source_args: dict[str, Any],
 ) -> None:
     stats = result.stats
     if pipeline.has_pending_data:
@@ -121,7 +159,9 @@ def _sync(
                 " load job had written twice"
             )
     args: dict[str, Any] = {k: v for k, v in source_args.items() if v not in (None, [], ())}
-    source = cloudflare_email_security(stats=stats, full_refresh=full_refresh, **args)
+    source = cloudflare_email_security(
+        stats=stats, full_refresh=full_refresh, stop=stop.event if stop else None, **args
+    )
     if can_append_to(pipeline, MESSAGES_TABLE):
         # see first_load: nothing to merge with, so skip the staging copy and its dedup
         source.resources[MESSAGES_TABLE].apply_hints(write_disposition="append")

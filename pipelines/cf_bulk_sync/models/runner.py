@@ -6,6 +6,7 @@ with the pipeline's dataset and models with the reporting dataset (dlt's own quo
 result is written in the destination's SQL dialect.
 """
 
+import re
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
@@ -29,8 +30,9 @@ RAW_TABLES = {
     settings.MESSAGES_TABLE: settings.MESSAGE_COLUMNS,
     settings.DELETIONS_TABLE: settings.DELETION_COLUMNS,
     settings.SNAPSHOTS_TABLE: settings.SNAPSHOT_COLUMNS,
+    settings.SYNC_STATE_TABLE: settings.SYNC_STATE_COLUMNS,
 }
-_EMPTY_TYPES = {"timestamp": "timestamp with time zone", "bigint": "bigint"}
+_EMPTY_TYPES = {"timestamp": "timestamp with time zone", "bigint": "bigint", "bool": "boolean"}
 
 
 @dataclass
@@ -41,11 +43,17 @@ class Model:
     reads: set[str]
 
 
+ERROR, WARN = "error", "warn"
+# An assertion declares its severity in a comment line of its own file: `-- severity: warn`.
+_SEVERITY = re.compile(r"^\s*--\s*severity:\s*(\w+)\s*$", re.MULTILINE)
+
+
 @dataclass
 class AssertionResult:
     name: str
     columns: list[str]
     rows: list[tuple[Any, ...]]
+    severity: str = ERROR
 
     @property
     def passed(self) -> bool:
@@ -61,6 +69,16 @@ class BuildResult:
     @property
     def failed_assertions(self) -> list[AssertionResult]:
         return [a for a in self.assertions if not a.passed]
+
+    @property
+    def blocking_failures(self) -> list[AssertionResult]:
+        """Failed checks of severity `error`: they fail the run."""
+        return [a for a in self.failed_assertions if a.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[AssertionResult]:
+        """Failed checks of severity `warn`: reported, never blocking."""
+        return [a for a in self.failed_assertions if a.severity == WARN]
 
 
 def reporting_dataset(pipeline: dlt.Pipeline) -> str:
@@ -134,8 +152,19 @@ def build_models(
                 with client.execute_query(limited.sql(dialect=dialect)) as cursor:
                     columns = [d[0] for d in cursor.description or []]
                     rows = [tuple(r) for r in cursor.fetchall()]
-                result.assertions.append(AssertionResult(path.stem, columns, rows))
+                result.assertions.append(
+                    AssertionResult(path.stem, columns, rows, severity_of(path))
+                )
     return result
+
+
+def severity_of(path: Path) -> str:
+    """The severity an assertion file declares; `error` when it declares none."""
+    found = _SEVERITY.search(path.read_text())
+    severity = found.group(1).lower() if found else ERROR
+    if severity not in (ERROR, WARN):
+        raise ModelError(f"{path.name}: severity must be {ERROR} or {WARN}, not {severity!r}")
+    return severity
 
 
 def _parse(path: Path) -> exp.Expression:

@@ -1,8 +1,7 @@
 """One row per run in the warehouse (`sync_runs`), so that a dashboard can show the sync's own
 health: when it ran, how it ended, what it saw and did."""
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import dlt
@@ -47,20 +46,20 @@ def make_record(pipeline: dlt.Pipeline, outcome: RunOutcome) -> dict[str, Any]:
     result, build = outcome.sync, outcome.build
     assert result is not None, "only a run that synced is recorded"
     stats = result.stats
-    finished = datetime.now(UTC)
+    finished = outcome.finished_at or datetime.now(UTC)
     return {
-        "run_id": str(uuid.uuid4()),
+        "run_id": outcome.run_id,
         "pipeline_name": pipeline.pipeline_name,
-        "started_at": finished - timedelta(seconds=result.seconds),
+        "started_at": outcome.started_at,
         "finished_at": finished,
-        "duration_seconds": round(result.seconds, 3),
+        "duration_seconds": round((finished - outcome.started_at).total_seconds(), 3),
         "status": outcome.status.value,
         "exit_code": int(outcome.exit_code),
         "jobs_seen": stats.jobs_seen,
         "jobs_synced": stats.jobs_synced,
         "jobs_skipped": stats.jobs_skipped,
         "jobs_deleted": stats.jobs_deleted,
-        "rows_loaded": 0 if result.error else stats.rows,
+        "rows_loaded": stats.rows if result.loaded else 0,
         "rows_rejected": stats.rows_rejected,
         "rows_by_status": dict(stats.rows_by_status),
         "requests": stats.requests,
@@ -70,7 +69,7 @@ def make_record(pipeline: dlt.Pipeline, outcome: RunOutcome) -> dict[str, Any]:
         "models_built": len(build.built) if build else 0,
         "assertions_failed": [a.name for a in build.failed_assertions] if build else [],
         "job_errors": dict(stats.job_errors),
-        "warnings": list(stats.warnings),
+        "warnings": outcome.warnings,
         "error": outcome.error,
         "load_ids": list(result.load_ids),
     }
@@ -97,6 +96,6 @@ def record_run(pipeline: dlt.Pipeline, outcome: RunOutcome) -> dict[str, Any] | 
         )
     except Exception as e:  # noqa: BLE001 - the record is best effort by design
         logger.warning(f"run record not written: {type(e).__name__}")
-        pipeline.drop_pending_packages()
+        pipeline.abort_packages()  # the record's own package, the only one pending
         return None
     return record

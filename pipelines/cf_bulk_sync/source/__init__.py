@@ -1,7 +1,10 @@
 """dlt source for Cloudflare Email Security bulk action jobs and the messages of each job."""
 
 import os
-from collections.abc import Iterator
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import dlt
@@ -18,12 +21,14 @@ from .errors import (
     CursorRejectedError,
     NotFoundError,
     RunawayPaginationError,
+    StoppedBySignal,
     TransientAPIError,
 )
 from .fetcher import PAGE, fetch_concurrently
 from .helpers import (
     ALL_STATUSES,
     as_list,
+    expected_messages,
     is_job_settled,
     is_synced,
     max_pages,
@@ -65,6 +70,7 @@ def cloudflare_email_security(
     pseudonymize_recipients: bool = False,
     pseudonymization_key: str | None = dlt.secrets.value,
     stats: SyncStats | None = None,
+    stop: threading.Event | None = None,
 ) -> Any:
     """Bulk action jobs and their messages, for one or more accounts.
 
@@ -98,8 +104,12 @@ def cloudflare_email_security(
             before loading (see `privacy.Pseudonymizer`).
         pseudonymization_key: The secret key of those hashes; required when pseudonymising.
         stats: Counters to fill for the run summary.
+        stop: Once set (by a signal), fetching stops at the next page boundary and what was
+            fetched is loaded.
     """
     stats = stats if stats is not None else SyncStats()
+    # waits (backoff, the request budget) end early when a signal asks the run to stop
+    sleep = interruptible_sleep(stop) if stop is not None else None
     accounts = validate_account_ids(
         as_list(account_id) or as_list(os.environ.get(settings.ENV_ACCOUNT_ID))
     )
@@ -110,11 +120,12 @@ def cloudflare_email_security(
         base_url=base_url or os.environ.get(settings.ENV_BASE_URL) or settings.DEFAULT_BASE_URL,
         per_page=validate_per_page(per_page),
         stats=stats,
-        budget=RequestBudget(request_budget, request_budget_seconds),
+        budget=RequestBudget(request_budget, request_budget_seconds, sleep=sleep or time.sleep),
         max_attempts=max_attempts,
         backoff_factor=backoff_factor,
         max_retry_delay=max_retry_delay,
         timeout=request_timeout,
+        sleep=sleep,
     )
     catalog = JobCatalog(
         client,
@@ -133,7 +144,9 @@ def cloudflare_email_security(
         pseudonymizer = Pseudonymizer(pseudonymization_key)
     return (
         bulk_jobs(catalog, pseudonymizer),
-        bulk_job_messages(catalog, status, full_refresh, pseudonymizer, validate_workers(workers)),
+        bulk_job_messages(
+            catalog, status, full_refresh, pseudonymizer, validate_workers(workers), stop
+        ),
         bulk_job_deletions(catalog),
         bulk_job_snapshots(catalog),
     )
@@ -205,8 +218,11 @@ def bulk_job_messages(
     full_refresh: bool = False,
     pseudonymizer: Pseudonymizer | None = None,
     workers: int = settings.DEFAULT_WORKERS,
+    stop: threading.Event | None = None,
 ) -> Iterator[Any]:
-    """Each job's messages, cursor-paged, stamped with `job_id` and `account_id`.
+    """Each job's messages, cursor-paged, stamped with `job_id` and `account_id`; and per job
+    fetched, a row of `bulk_job_sync_state` (merge on `job_id`) saying whether its messages
+    are complete. `stop`, once set, ends the fetching at the next page boundary.
 
     Resource state `settled_jobs` maps a job to the status filters it was fully synced under
     after it had settled; such jobs are skipped. The state is saved with the load package, so a
@@ -231,7 +247,9 @@ def bulk_job_messages(
 
     def fetch(task: tuple[str, dict[str, Any]]) -> Iterator[Any]:
         # Runs on a worker thread: the HTTP calls, and turning pages into Arrow tables. One
-        # item per page, so that the number of workers at once adapts page by page.
+        # item per page, so that the number of workers at once adapts page by page. Rows are
+        # counted by the consumer below, when handed to dlt: a page fetched but dropped (the
+        # run stopped) must not be claimed as loaded.
         account_id, job = task
         pages = client.iter_messages(
             account_id, job["job_id"], status, max_pages(job, client.per_page)
@@ -240,35 +258,46 @@ def bulk_job_messages(
             good, rejected, statuses = shape_messages(
                 page, account_id, job["job_id"], pseudonymizer
             )
-            stats.count_rows(statuses)
             table = to_arrow(good) if good else None
             if table is not None:
-                yield table
+                yield table, statuses, 0
             elif good:
-                yield good
+                yield good, statuses, 0
             if rejected:
-                stats.add("rows_rejected", len(rejected))
-                yield _rejected(rejected)
+                yield _rejected(rejected), Counter(), len(rejected)
 
+    stats.add("jobs_todo", len(todo))
+    stats.add("messages_expected", sum(expected_messages(job) for _, job in todo))
     # Tables go to dlt in batches per job: dlt's cost per item (schema checks, a file write)
     # is fixed, so a few large items load much faster than many page-sized ones.
     batches: dict[str, ArrowBatch] = {}
+    complete: set[str] = set()
     events = fetch_concurrently(todo, fetch, workers)
     try:
         for kind, (_, job), payload in events:
             job_id = job["job_id"]
+            if stop is not None and stop.is_set():
+                # A signal: stop at this page boundary and load what was fetched; unfinished
+                # jobs are neither marked settled nor complete, and the next run fetches them.
+                stats.warn("stopped by a signal: the remaining jobs were not fetched this run")
+                break
             if kind == PAGE:
-                if isinstance(payload, pa.Table):
+                data, statuses, rejected = payload
+                stats.count_rows(statuses)
+                if rejected:
+                    stats.add("rows_rejected", rejected)
+                if isinstance(data, pa.Table):
                     batch = batches.setdefault(job_id, ArrowBatch(settings.ARROW_BATCH_ROWS))
-                    yield from batch.add(payload)
+                    yield from batch.add(data)
                 else:
-                    yield payload
+                    yield data
                 continue
             done = batches.pop(job_id, None)
             if done is not None:
                 yield from done.flush()
             if payload is None:
                 stats.add("jobs_synced")
+                complete.add(job_id)
                 if is_job_settled(job):
                     settled[job_id] = sorted(
                         set(settled.get(job_id, [])) | {status or ALL_STATUSES}
@@ -283,17 +312,70 @@ def bulk_job_messages(
                 # Stop fetching but keep what was fetched: jobs finished so far are loaded and
                 # recorded, the rest is fetched by the next run.
                 stats.job_failed(job_id, f"{payload}; the remaining jobs were not fetched this run")
-                for batch in batches.values():
-                    yield from batch.flush()
-                return
+                break
             else:
                 raise payload
+        else:
+            forget_absent(catalog, settled)
     finally:
         events.close()
+    for batch in batches.values():
+        yield from batch.flush()
+    for _, job in todo:
+        if job["job_id"] not in complete:
+            # not fetched in full this run (failed, stopped, or not reached): whatever an
+            # earlier run settled, the next run fetches it again
+            settled.pop(job["job_id"], None)
+    if todo:
+        yield _sync_state(todo, complete, status)
+
+
+def interruptible_sleep(stop: threading.Event) -> Callable[[float], None]:
+    """A sleep that a signal cuts short: the waiting call then stops with `StoppedBySignal`
+    instead of sending another request."""
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise StoppedBySignal("stopped by a signal while waiting to retry")
+
+    return sleep
+
+
+def forget_absent(catalog: JobCatalog, settled: dict[str, Any]) -> None:
+    """Drops the entries of jobs that a full listing no longer shows (deleted at Cloudflare)."""
     if catalog.is_full_listing:
         present = {job["job_id"] for a in catalog.account_ids for job in catalog.jobs(a)}
         for job_id in [j for j in settled if j not in present]:
             del settled[job_id]
+
+
+def _sync_state(
+    todo: list[tuple[str, dict[str, Any]]], complete: set[str], status: str | None
+) -> Any:
+    """One row per job this run set out to fetch: whether all its messages were loaded, and
+    under which status filter. A job that failed or was not reached is marked incomplete, so
+    its older rows are not held against the job's new counters (see job_reconciliation)."""
+    now = pendulum.now("UTC")
+    rows = [
+        {
+            "job_id": job["job_id"],
+            "account_id": account_id,
+            "messages_complete": job["job_id"] in complete,
+            "status_filter": status,
+            "synced_at": now,
+        }
+        for account_id, job in todo
+    ]
+    return dlt.mark.with_hints(
+        rows,
+        dlt.mark.make_hints(
+            table_name=settings.SYNC_STATE_TABLE,
+            write_disposition="merge",
+            primary_key="job_id",
+            columns=settings.SYNC_STATE_COLUMNS,
+        ),
+        create_table_variant=True,
+    )
 
 
 @dlt.resource(

@@ -3,7 +3,7 @@
 request budget, restarts)."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
@@ -64,6 +64,7 @@ class CloudflareClient:
         backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
         max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
         timeout: float = settings.DEFAULT_TIMEOUT,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.per_page = per_page
@@ -80,6 +81,7 @@ class CloudflareClient:
             backoff_factor=backoff_factor,
             max_retry_delay=max_retry_delay,
             timeout=timeout,
+            sleep=sleep,
         )
         self._hooks: Hooks = {
             "response": [record_wait, envelope_hook(max_retry_delay, budget.block)]

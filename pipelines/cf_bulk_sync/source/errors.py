@@ -58,6 +58,10 @@ class RateLimitedError(TransientAPIError):
     """429 with a Retry-After longer than the run is allowed to wait."""
 
 
+class StoppedBySignal(CfBulkSyncError):
+    """A wait was cut short because a signal asked the run to stop."""
+
+
 class RunawayPaginationError(CfBulkSyncError):
     """The API kept handing out pages past what the job can have, or repeated a cursor."""
 

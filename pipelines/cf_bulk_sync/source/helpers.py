@@ -102,14 +102,18 @@ def is_job_settled(job: dict[str, Any]) -> bool:
     return job.get("status") in settings.JOB_TERMINAL_STATUSES and not job.get("messages_pending")
 
 
+def expected_messages(job: dict[str, Any]) -> int:
+    """The messages a job's listing should hold, from its own counter (0 when unreadable)."""
+    try:
+        return max(int(job.get("total_messages_discovered") or 0), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def max_pages(job: dict[str, Any], per_page: int) -> int:
     """The most pages a job's listing can have: its discovered messages, plus room for growth
     while the job is still discovering or processing."""
-    try:
-        total = max(int(job.get("total_messages_discovered") or 0), 0)
-    except (TypeError, ValueError):
-        total = 0
-    pages = max(math.ceil(total / per_page), 1)
+    pages = max(math.ceil(expected_messages(job) / per_page), 1)
     if is_job_settled(job):
         return pages + 1
     return 2 * pages + 10

@@ -8,6 +8,7 @@ tenacity `Retrying` of our own. dlt's retrying `Client` is configured only throu
 methods, so it is not used.
 """
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -86,6 +87,7 @@ class RetryingSessions:
         backoff_factor: float,
         max_retry_delay: float,
         timeout: float,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self._adapter = BudgetedAdapter(budget, stats, pool_maxsize=POOL_SIZE)
         self._stats = stats
@@ -93,6 +95,7 @@ class RetryingSessions:
         self.backoff_factor = backoff_factor
         self.max_retry_delay = max_retry_delay
         self.timeout = timeout
+        self._sleep = sleep
 
     def new_session(self) -> RetryingSession:
         session = RetryingSession(self.retrying(), self.timeout)
@@ -103,7 +106,10 @@ class RetryingSessions:
     def retrying(self) -> Retrying:
         """The retry policy. A 429 or 5xx that outlives it is returned, not raised, so that
         the response hook classifies it; an exception that outlives it is raised."""
+        # tenacity's own sleep unless told otherwise (it looks up time.sleep at each call)
+        waits: dict[str, Any] = {"sleep": self._sleep} if self._sleep is not None else {}
         return Retrying(
+            **waits,
             retry=retry_any(
                 retry_if_status(RETRY_STATUS), retry_if_exception_type(RETRY_EXCEPTIONS)
             ),

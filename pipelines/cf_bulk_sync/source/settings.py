@@ -46,6 +46,7 @@ MESSAGES_TABLE = "bulk_job_messages"
 DELETIONS_TABLE = "bulk_job_deletions"
 REJECTED_TABLE = "bulk_job_messages_rejected"
 SNAPSHOTS_TABLE = "bulk_job_snapshots"
+SYNC_STATE_TABLE = "bulk_job_sync_state"
 
 
 def _columns(**types: str) -> dict[str, dict[str, Any]]:
@@ -107,4 +108,13 @@ MESSAGE_COLUMNS = _columns(
 DELETION_COLUMNS = _columns(job_id="text", account_id="text", deleted_at="timestamp")
 SNAPSHOT_COLUMNS = _columns(
     job_id="text", account_id="text", observed_at="timestamp", status="text", **_COUNTER_TYPES
+)
+# Per job, whether its loaded messages are the whole listing and under which status filter:
+# the reconciliation judges only jobs whose messages are complete and unfiltered.
+SYNC_STATE_COLUMNS = _columns(
+    job_id="text",
+    account_id="text",
+    messages_complete="bool",
+    status_filter="text",
+    synced_at="timestamp",
 )

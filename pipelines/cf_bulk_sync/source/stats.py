@@ -10,6 +10,8 @@ class SyncStats:
     """What one run saw and did. Thread-safe: parallel workers share one instance."""
 
     jobs_seen: int = 0
+    jobs_todo: int = 0
+    messages_expected: int = 0
     jobs_synced: int = 0
     jobs_skipped: int = 0
     jobs_deleted: int = 0
