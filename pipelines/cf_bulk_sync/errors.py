@@ -14,7 +14,13 @@ class ConfigurationError(CfBulkSyncError):
 
 
 class RunLockedError(CfBulkSyncError):
-    """Another run of the same pipeline is in progress."""
+    """Another process holds a lock this command needs (another run of the same pipeline);
+    the command changed nothing."""
+
+
+class WarehouseBusyError(RunLockedError):
+    """The DuckDB warehouse stayed in use past the bounded wait: written by a sync while a
+    reader waited, or read while the sync waited."""
 
 
 class ModelError(CfBulkSyncError):

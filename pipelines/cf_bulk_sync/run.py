@@ -14,7 +14,7 @@ import dlt
 from .errors import CfBulkSyncError, ConfigurationError, ModelError
 from .loading.pipeline import PIPELINE_NAME, SyncResult, make_pipeline, sync
 from .models.runner import BuildResult, build_models
-from .ops.lock import lock_for
+from .ops.lock import lock_for, warehouse_lock
 from .ops.progress import DEFAULT_INTERVAL, RunProgress
 from .ops.publish import publish
 from .ops.run_record import record_run
@@ -55,7 +55,8 @@ def pipeline_for(options: RunOptions) -> dlt.Pipeline:
 
 
 def run_once(options: RunOptions) -> RunOutcome:
-    """Runs the sync under the pipeline's lock, then the models, records the run in
+    """Runs the sync under the pipeline's lock (and, into DuckDB, the writer's side of the
+    warehouse lock: readers finish first, see ops.lock), then the models, records the run in
     `sync_runs` and publishes a BI snapshot when asked to. SIGINT and SIGTERM stop it at the
     next page boundary (see ops.signals)."""
     started = datetime.now(UTC)
@@ -66,7 +67,10 @@ def run_once(options: RunOptions) -> RunOutcome:
                 "--publish copies a DuckDB warehouse; point BI tools at"
                 f" {pipeline.destination.destination_name} directly"
             )
-        with lock_for(pipeline.pipelines_dir, pipeline.pipeline_name):
+        with (
+            lock_for(pipeline.pipelines_dir, pipeline.pipeline_name),
+            warehouse_lock(pipeline, writer=True),  # readers of a DuckDB file finish first
+        ):
             return _locked_run(pipeline, options, started)
     except CfBulkSyncError as e:  # raised before the sync started: bad input, or locked
         return replace(refused(e), started_at=started, finished_at=datetime.now(UTC))

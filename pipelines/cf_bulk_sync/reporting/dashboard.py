@@ -15,6 +15,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from ..models.runner import no_models_yet, qualified, reporting_dataset
 from . import svg
+from .reader import read_only_client
 
 STATUSES = (
     "COMPLETED",
@@ -49,9 +50,10 @@ JOB_COLUMNS = (
 
 
 def read_marts(pipeline: dlt.Pipeline, top: int = 10) -> dict[str, Any]:
-    """Everything the page shows, as plain Python values."""
+    """Everything the page shows, as plain Python values (read as `reader.read_only_client`
+    reads)."""
     reporting = reporting_dataset(pipeline)
-    with pipeline.sql_client() as client:
+    with read_only_client(pipeline) as client:
 
         def rows(sql: str) -> list[tuple[Any, ...]]:
             return [tuple(r) for r in client.execute_sql(sql) or []]
@@ -111,10 +113,11 @@ def read_marts(pipeline: dlt.Pipeline, top: int = 10) -> dict[str, Any]:
 
 
 def write_dashboard(pipeline: dlt.Pipeline, out: str, top: int = 10) -> Path:
+    page = render(read_marts(pipeline, top))
     path = Path(out).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.tmp")
-    partial.write_text(render(read_marts(pipeline, top)), encoding="utf-8")
+    partial.write_text(page, encoding="utf-8")
     partial.replace(path)  # a browser reloading the page never sees half of it
     return path
 

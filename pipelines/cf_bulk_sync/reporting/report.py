@@ -6,7 +6,9 @@ from typing import Any
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
+from ..errors import ConfigurationError
 from ..models.runner import no_models_yet, qualified, reporting_dataset
+from .reader import read_only_client
 
 JOB_COLUMNS = (
     ("job", "job_id"),
@@ -44,7 +46,9 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None = None, top: int = 10) -> str:
-    """Reads the marts and lays them out for a terminal or a cron log."""
+    """Reads the marts (as `reader.read_only_client` reads) and lays them out for a terminal or
+    a cron log. `job_ids` may be full ids or unique prefixes of them (the table shows the
+    first 8 characters)."""
     try:
         return _build_report(pipeline, job_ids, top)
     except DatabaseUndefinedRelation:
@@ -53,7 +57,7 @@ def build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None = None, top: 
 
 def _build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None, top: int) -> str:
     dataset = reporting_dataset(pipeline)
-    with pipeline.sql_client() as client:
+    with read_only_client(pipeline) as client:
 
         def table(name: str) -> str:
             return qualified(client, name, dataset)
@@ -61,6 +65,7 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None, top: int) -
         job_filter = ""
         params: list[Any] = []
         if job_ids:
+            job_ids = resolve_job_ids(client, table("job_status_counts"), job_ids)
             job_filter = f"where c.job_id in ({', '.join(['%s'] * len(job_ids))})"
             params = list(job_ids)
         jobs = client.execute_sql(
@@ -112,6 +117,38 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None, top: int) -
         ),
     ]
     return "\n".join(parts)
+
+
+def resolve_job_ids(client: Any, table: str, given: Sequence[str]) -> list[str]:
+    """The full job id of each of `given` (full ids or unique prefixes), in `table`'s `job_id`;
+    a prefix that matches no job or several is a `ConfigurationError` naming it."""
+    resolved: list[str] = []
+    for prefix in given:
+        wanted = prefix.strip().lower()
+        matches: list[str] = []
+        if wanted:
+            rows = client.execute_sql(
+                f"select distinct job_id from {table}"
+                f" where lower(substr(job_id, 1, {len(wanted)})) = %s order by job_id",
+                wanted,
+            )
+            matches = [str(r[0]) for r in rows or []]
+        if not matches:
+            raise ConfigurationError(
+                f"no job {prefix!r} in the marts: `cf-bulk-sync report` lists the jobs (the first"
+                " 8 characters of an id are enough)"
+            )
+        exact = [m for m in matches if m.lower() == wanted]
+        if len(matches) > 1 and not exact:
+            shown = ", ".join(m[: len(wanted) + 4] + "..." for m in matches[:3])
+            more = f" and {len(matches) - 3} more" if len(matches) > 3 else ""
+            raise ConfigurationError(
+                f"{prefix!r} matches {len(matches)} jobs ({shown}{more}): give more of the id"
+            )
+        found = (exact or matches)[0]
+        if found not in resolved:
+            resolved.append(found)
+    return resolved
 
 
 def _numbers(row: Sequence[Any]) -> list[Any]:
