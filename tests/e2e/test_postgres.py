@@ -175,3 +175,84 @@ def read_postgres_keys(pipeline: dlt.Pipeline) -> list[Any]:
         rows = client.execute_sql(f"select job_id, message_id, status from {name}")
     assert len(rows) == len({(r[0], r[1]) for r in rows}), "duplicate rows"
     return sorted(((r[0], r[1]), r[2]) for r in rows)
+
+
+def test_a_url_without_a_password_loads_with_trust_authentication(
+    postgres_url: str, tmp_path: Path, simulator: Simulator
+) -> None:
+    # trust, peer or ~/.pgpass authentication: dlt's own credentials would demand a password
+    passwordless = postgres_url.replace(":unused@", "@")
+    assert passwordless != postgres_url
+    env = cli_env(simulator, tmp_path, DESTINATION__POSTGRES__CREDENTIALS=passwordless)
+    dataset = f"cf_{uuid.uuid4().hex[:8]}"
+    run = cli(
+        "run", "--destination", "postgres", "--dataset", dataset, "--quiet", env=env, cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stderr == ""
+    assert f"models: {MODELS} built in dataset {dataset}_reporting" in run.stdout
+    loaded = read_postgres_keys(postgres_pipeline(postgres_url, tmp_path, dataset))
+    assert loaded == sorted(simulator.world.truth_messages().items())
+
+
+PASSWORD = "pw-4417-not-shown"
+
+
+@pytest.mark.parametrize(
+    "credentials,line",
+    [
+        pytest.param(
+            None,
+            "cf-bulk-sync: error: No credentials for destination postgres: set"
+            " DESTINATION__POSTGRES__CREDENTIALS=postgresql://user:password@host:5432/db or"
+            " `credentials` under [destination.postgres] in .dlt/secrets.toml",
+            id="missing",
+        ),
+        pytest.param(
+            f"postgresql://postgres:{PASSWORD}@/postgres",
+            "cf-bulk-sync: error: The credentials of destination postgres lack host: give the"
+            " whole value in DESTINATION__POSTGRES__CREDENTIALS",
+            id="no-host",
+        ),
+        pytest.param(
+            f"postgres:{PASSWORD} at the usual place",
+            "cf-bulk-sync: error: The credentials of destination postgres are not a connection"
+            " URL: set DESTINATION__POSTGRES__CREDENTIALS=postgresql://user:password@host:5432/db",
+            id="not-a-url",
+        ),
+        pytest.param(
+            f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/postgres",
+            'cf-bulk-sync: error: OperationalError: connection to server at "127.0.0.1", port 1'
+            " failed: Connection refused",
+            id="unreachable",
+        ),
+    ],
+)
+def test_destination_credentials_fail_in_one_line_that_says_what_to_do(
+    tmp_path: Path, simulator: Simulator, credentials: str | None, line: str
+) -> None:
+    extra = {"DESTINATION__POSTGRES__CREDENTIALS": credentials} if credentials else {}
+    env = cli_env(simulator, tmp_path, **extra)
+    run = cli("run", "--destination", "postgres", "--quiet", env=env, cwd=tmp_path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    # one line: no traceback, no DltDeprecationWarning, no "run record not written" log line
+    assert run.stderr.count("\n") == 1 and run.stderr.endswith("\n"), run.stderr
+    assert run.stderr.startswith(line), run.stderr
+    assert PASSWORD not in run.stdout + run.stderr
+    assert simulator.counts["messages"] == 0
+
+
+def test_a_url_to_the_unix_socket_without_a_password_connects(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # peer authentication goes over the server's Unix socket: its folder is the host
+    with postgres_pipeline(postgres_url, tmp_path, "public").sql_client() as client:
+        folder = client.execute_sql("show unix_socket_directories")[0][0].split(",")[0].strip()
+    port = postgres_url.rsplit(":", 1)[1].split("/")[0]
+    monkeypatch.setenv(
+        "DESTINATION__POSTGRES__CREDENTIALS",
+        f"postgresql://postgres@localhost:{port}/postgres?host={folder}",
+    )
+    pipeline = make_pipeline("postgres", pipelines_dir=str(tmp_path / "dlt-socket"))
+    with pipeline.sql_client() as client:
+        assert client.execute_sql("select inet_server_addr()") == [(None,)]  # not over TCP

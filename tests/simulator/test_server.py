@@ -221,3 +221,76 @@ def test_rate_limit_answers_429_with_retry_after() -> None:
         last = requests.get(url(sim), headers=HEADERS)
         assert 1 <= int(last.headers["Retry-After"]) <= 60
         assert sim.counts["rate_limited"] == 3 and len(sim.request_times) == 6
+
+
+LEGACY = {"X-Auth-Email": "sim@example.com", "X-Auth-Key": "sim-global-key"}
+
+
+def verify(
+    sim: Simulator, account: str | None = None, headers: dict[str, str] | None = None
+) -> requests.Response:
+    where = "/user" if account is None else f"/accounts/{account}"
+    return requests.get(f"{sim.base_url}{where}/tokens/verify", headers=headers or HEADERS)
+
+
+INVALID_TOKEN = [{"code": 1000, "message": "Invalid API Token"}]
+
+
+@pytest.mark.parametrize(
+    "owner,user_status,account_status",
+    [
+        pytest.param("user", 200, 401, id="user-owned"),
+        pytest.param("account", 401, 200, id="account-owned"),
+    ],
+)
+def test_a_token_is_verified_at_its_owners_endpoint_only(
+    owner: str, user_status: int, account_status: int
+) -> None:
+    with Simulator(World(seed=3, jobs=2), token_owner=owner) as sim:
+        at_user, at_account = verify(sim), verify(sim, sim.world.account_id)
+        assert (at_user.status_code, at_account.status_code) == (user_status, account_status)
+        known, unknown = (at_user, at_account) if owner == "user" else (at_account, at_user)
+        body = known.json()
+        assert body["success"] is True and body["result"]["status"] == "active"
+        assert len(body["result"]["id"]) == 32 and "expires_on" not in body["result"]
+        assert unknown.json()["errors"] == INVALID_TOKEN
+        assert sim.counts["token_verify"] == 2 and sim.counts["jobs"] == 0
+
+
+def test_verify_rejects_a_wrong_token_and_a_foreign_account(simulator: Simulator) -> None:
+    wrong = verify(simulator, headers={"Authorization": "Bearer wrong"})
+    assert wrong.status_code == 401 and wrong.json()["errors"] == INVALID_TOKEN
+    assert verify(simulator, headers=LEGACY).status_code == 401  # not an API token
+    assert verify(simulator, "f" * 32).status_code == 404
+    assert verify(simulator, "not-an-account").status_code == 400
+
+
+@pytest.mark.parametrize("status", ["disabled", "expired"])
+def test_a_disabled_or_expired_token_verifies_but_cannot_read(status: str) -> None:
+    with Simulator(World(seed=3, jobs=2), token_status=status) as sim:
+        result = verify(sim).json()["result"]
+        assert result["status"] == status
+        assert ("expires_on" in result) == (status == "expired")
+        listed = requests.get(url(sim), headers=HEADERS)
+        assert listed.status_code == 403 and listed.json()["errors"][0]["code"] == 10000
+
+
+def test_a_token_without_the_permission_is_active_but_gets_403_on_the_bulk_endpoints(
+    simulator: Simulator,
+) -> None:
+    simulator.token_can_read = False
+    assert verify(simulator).json()["result"]["status"] == "active"
+    job_id = next(iter(simulator.world.jobs))
+    for tail in ("", f"/{job_id}", f"/{job_id}/messages"):
+        response = requests.get(url(simulator, tail), headers=HEADERS)
+        assert response.status_code == 403, tail
+        assert response.json()["errors"] == [{"code": 10000, "message": "Authentication error"}]
+    # the legacy key is not an API token: its access is untouched
+    assert requests.get(url(simulator), headers=LEGACY).status_code == 200
+
+
+def test_token_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="token_owner must be one of user, account"):
+        Simulator(token_owner="organization")
+    with pytest.raises(ValueError, match="token_status must be one of active, disabled, expired"):
+        Simulator(token_status="revoked")

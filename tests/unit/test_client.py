@@ -326,3 +326,95 @@ def test_a_message_the_api_repeats_is_yielded_once() -> None:
         # a repeat is dropped across both kinds of page
         assert [ids_of(p) for p in pages] == [["m1", "m2"], ["m3", None]]
         assert [is_arrow_page(p) for p in pages] == [True, False]
+
+
+USER_VERIFY = f"{BASE}/user/tokens/verify"
+OTHER = "f" * 32
+
+
+def account_verify(account: str) -> str:
+    return f"{BASE}/accounts/{account}/tokens/verify"
+
+
+def test_verify_token_asks_the_user_endpoint_first() -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(USER_VERIFY, json=ok({"id": "t1", "status": "active"}))
+        status = client().verify_token([ACCOUNT])
+        assert (status.status, status.path, status.token_id) == (
+            "active",
+            "/user/tokens/verify",
+            "t1",
+        )
+        assert status.active and status.owner == "user"
+        assert mock.call_count == 1
+        assert mock.last_request.headers["Authorization"] == f"Bearer {SECRET}"
+
+
+def test_an_account_owned_token_is_verified_at_its_account() -> None:
+    invalid = failure(1000, "Invalid API Token")
+    with requests_mock.Mocker() as mock:
+        mock.get(USER_VERIFY, status_code=401, json=invalid)
+        mock.get(account_verify(OTHER), status_code=401, json=invalid)
+        mock.get(
+            account_verify(ACCOUNT),
+            json=ok({"id": "t2", "status": "expired", "expires_on": "2020-01-01T00:00:00Z"}),
+        )
+        status = client().verify_token([OTHER, ACCOUNT])
+    assert status.path == f"/accounts/{ACCOUNT}/tokens/verify"
+    assert status.owner == f"account {ACCOUNT}"
+    assert (status.status, status.active, status.expires_on) == (
+        "expired",
+        False,
+        "2020-01-01T00:00:00Z",
+    )
+
+
+def test_a_token_no_endpoint_knows_is_an_authentication_error() -> None:
+    invalid = failure(1000, "Invalid API Token")
+    with requests_mock.Mocker() as mock:
+        mock.get(USER_VERIFY, status_code=401, json=invalid)
+        mock.get(account_verify(ACCOUNT), status_code=401, json=invalid)
+        with pytest.raises(AuthenticationError) as caught:
+            client().verify_token([ACCOUNT])
+        assert mock.call_count == 2  # each endpoint once: a 401 is not retried
+    assert str(caught.value).startswith(
+        "API token not recognised at /user/tokens/verify nor at the /tokens/verify of 1"
+        " account(s) (HTTP 401, code 1000: Invalid API Token): use an API token"
+    )
+    assert caught.value.status_code == 401 and SECRET not in str(caught.value)
+
+
+def test_verify_token_retries_like_every_request(sleeps: list[float]) -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(
+            USER_VERIFY,
+            [
+                {"status_code": 503, "json": failure(10002, "unavailable")},
+                {"json": ok({"id": "t1", "status": "active"})},
+            ],
+        )
+        assert client().verify_token().active
+        assert mock.call_count == 2 and len(sleeps) == 1
+
+
+def test_probe_jobs_asks_for_one_job() -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(PREFIX, json=ok([{"job_id": "j1"}], next_cursor="c2"))
+        assert client().probe_jobs(ACCOUNT) == 1
+        assert mock.call_count == 1  # the next page is not followed
+        assert mock.last_request.qs == {"per_page": ["1"]}
+
+
+@pytest.mark.parametrize(
+    "status,body,error",
+    [
+        pytest.param(403, failure(10000, "Authentication error"), AuthenticationError, id="403"),
+        pytest.param(404, failure(7003, "Could not route"), AccountError, id="7003"),
+        pytest.param(404, failure(1001, "not found"), AccountError, id="404"),
+    ],
+)
+def test_probe_jobs_names_what_is_wrong(status: int, body: dict, error: type) -> None:
+    with requests_mock.Mocker() as mock:
+        mock.get(PREFIX, status_code=status, json=body)
+        with pytest.raises(error):
+            client().probe_jobs(ACCOUNT)

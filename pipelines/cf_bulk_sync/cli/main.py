@@ -88,12 +88,15 @@ def show(outcome: RunOutcome, title: str = "cf-bulk-sync run", out: TextIO | Non
 def _models(args: argparse.Namespace) -> int:
     from ..loading.pipeline import make_pipeline
     from ..models.runner import build_models
-    from ..ops.lock import lock_for
+    from ..ops.lock import lock_for, warehouse_lock
     from ..outcome import decide
     from .summary import format_build
 
     pipeline = make_pipeline(args.destination, args.dataset)
-    with lock_for(pipeline.pipelines_dir, pipeline.pipeline_name):
+    with (
+        lock_for(pipeline.pipelines_dir, pipeline.pipeline_name),
+        warehouse_lock(pipeline, writer=True),
+    ):
         build = build_models(pipeline)
     outcome = decide(None, build, warn_only=args.warn_only)
     print(format_build(build, args.warn_only))
@@ -104,20 +107,29 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from ..loading.pipeline import make_pipeline
     from ..reporting.dashboard import write_dashboard
+    from ..reporting.reader import reader_pipeline
 
-    path = write_dashboard(make_pipeline(args.destination, args.dataset), args.out, args.top)
+    with reader_pipeline(args.destination, args.dataset) as pipeline:
+        path = write_dashboard(pipeline, args.out, args.top)
     print(f"dashboard: {path}")
     return ExitCode.OK
 
 
 def _report(args: argparse.Namespace) -> int:
-    from ..loading.pipeline import make_pipeline
+    from ..reporting.reader import reader_pipeline
     from ..reporting.report import build_report
 
-    print(build_report(make_pipeline(args.destination, args.dataset), args.job_id, args.top))
+    with reader_pipeline(args.destination, args.dataset) as pipeline:
+        text = build_report(pipeline, args.job_id, args.top)
+    print(text)
     return ExitCode.OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check import run_check
+
+    return run_check(args.destination, args.dataset, args.account_id)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -155,6 +167,7 @@ COMMANDS = {
     "models": _models,
     "report": _report,
     "dashboard": _dashboard,
+    "check": _check,
     "demo": _demo,
     "simulate": _simulate,
 }

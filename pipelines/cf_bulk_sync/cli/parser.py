@@ -25,6 +25,11 @@ same pipeline holds the lock (this run changed nothing); 130 / 143 stopped by SI
 (what was fetched is loaded; the next run fetches the rest)
 """
 
+READER_NOTE = """
+A DuckDB warehouse is opened read-only and never created. While a sync writes it, this waits
+up to reader_wait_seconds (default 10; CF_BULK_SYNC__READER_WAIT_SECONDS), then says so in one
+line and exits 5; a sync starting meanwhile waits for this to finish."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -120,11 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="print status counts per job and the top failure reasons",
         description="Read the marts and print the messages per job and status, and the most"
-        " frequent failure reasons. Run after `run` or `models`.",
+        " frequent failure reasons. Run after `run` or `models`." + READER_NOTE,
     )
     _destination_options(report)
     report.add_argument(
-        "--job-id", action="append", metavar="UUID", help="only this job; repeat for several"
+        "--job-id",
+        action="append",
+        metavar="ID",
+        help="only this job: its id or a unique prefix of it (the table's first 8 characters"
+        " will do); repeat for several",
     )
     report.add_argument("--top", type=int, default=10, help="failure reasons to show")
 
@@ -132,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
         "dashboard",
         help="write a self-contained HTML dashboard of the marts",
         description="Write one HTML file (charts inline, works offline) of the jobs, their"
-        " statuses, failure reasons, daily activity and the last run. Run after `run`.",
+        " statuses, failure reasons, daily activity and the last run. Run after `run`."
+        + READER_NOTE,
     )
     _destination_options(dashboard)
     dashboard.add_argument(
@@ -141,6 +151,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="file to write (default cf_bulk_sync_dashboard.html)",
     )
     dashboard.add_argument("--top", type=int, default=10, help="failure reasons to list")
+
+    check = commands.add_parser(
+        "check",
+        help="check the configuration, token, accounts, destination, lock and last run",
+        description="Show the effective configuration and where each value comes from"
+        " (secrets only as set), then check what a run needs, one line each: the token"
+        " (Cloudflare's verify endpoints), read access to each account's bulk action jobs,"
+        " the destination (a table created and dropped), the run lock and the last run.",
+        epilog="exit codes: 0 a run would start; 1 a check failed (its fix is printed);"
+        " 5 another run holds the lock",
+    )
+    check.add_argument(
+        "--account-id",
+        action="append",
+        metavar="ID",
+        help="account to check (32 hex characters); repeat for several [CLOUDFLARE_ACCOUNT_ID]",
+    )
+    _destination_options(check)
 
     demo = commands.add_parser(
         "demo",

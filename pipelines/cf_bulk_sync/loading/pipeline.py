@@ -10,8 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
+from dlt.common.configuration.exceptions import (
+    ConfigFieldMissingException,
+    ConfigValueCannotBeCoercedException,
+    InvalidNativeValue,
+)
 from dlt.common.destination.exceptions import UnknownDestinationModule
 from dlt.common.exceptions import SignalReceivedException
+from dlt.destinations.exceptions import DestinationConnectionError
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ..errors import CfBulkSyncError, ConfigurationError
@@ -19,6 +25,7 @@ from ..ops.signals import StopRequest
 from ..source import SyncStats, cloudflare_email_security
 from ..source.arrow_pages import quiet_json_column_notice
 from ..source.settings import MESSAGES_TABLE
+from .credentials import PASSWORD_FIX, describe_missing, postgres_destination
 from .dlt_defaults import install as install_defaults
 from .first_load import can_append_to, remove_repeated_rows
 from .housekeeping import prune_loaded_packages
@@ -40,6 +47,8 @@ class SyncResult:
     appended_messages: bool = False
     error: str | None = None
     interrupted_by: int | None = None  # the signal that stopped it
+    # the destination could not be configured or reached: writing a run record there is futile
+    destination_failed: bool = False
     load_ids: list[str] = field(default_factory=list)
 
     @property
@@ -55,7 +64,9 @@ def make_pipeline(
     pipeline_name: str = PIPELINE_NAME,
 ) -> dlt.Pipeline:
     """The pipeline, by default into DuckDB (`cf_bulk_sync.duckdb` in the working directory, or
-    wherever `DESTINATION__DUCKDB__CREDENTIALS` points), with the project's dlt defaults."""
+    wherever `DESTINATION__DUCKDB__CREDENTIALS` points), with the project's dlt defaults.
+    `postgres` by name resolves its credentials at once: a missing one is a
+    `ConfigurationError` here, before any run starts."""
     quiet_json_column_notice(logging.getLogger("dlt"))
     install_defaults()
     options: dict[str, Any] = dict(
@@ -65,6 +76,8 @@ def make_pipeline(
     )
     if pipelines_dir is not None:
         options["pipelines_dir"] = pipelines_dir
+    if destination == "postgres":  # accepts a URL without a password (see credentials)
+        options["destination"] = postgres_destination(pipeline_name)
     try:
         return dlt.pipeline(**options)
     except UnknownDestinationModule:
@@ -101,6 +114,10 @@ def sync(
             signum = stop.signum  # a failure after a signal (a wait cut short) is the signal's
         if signum is None:
             result.error = explain(e)
+            result.destination_failed = any(
+                isinstance(item, (DestinationConnectionError, ConfigFieldMissingException))
+                for item in causes(e)
+            )
         else:  # dlt stopped normalising or loading on a signal: the package stays pending
             result.interrupted_by = signum
     if stop is not None and stop.signum is not None and result.error is None:
@@ -111,14 +128,22 @@ def sync(
 
 def received_signal(error: BaseException) -> int | None:
     """The signal behind `error`, when dlt stopped a step because it received one."""
-    seen: BaseException | None = error
-    while seen is not None:
+    for seen in causes(error):
         if isinstance(seen, SignalReceivedException):
             return int(seen.signal_code)
         if isinstance(seen, KeyboardInterrupt):  # Python's own Ctrl-C, no handler of ours
             return int(signal.SIGINT)
-        seen = seen.__cause__ or seen.__context__
     return None
+
+
+def causes(error: BaseException) -> list[BaseException]:
+    """`error` and the chain of exceptions behind it, outermost first."""
+    seen: BaseException | None = error
+    chain: list[BaseException] = []
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return chain
 
 
 @contextmanager
@@ -176,17 +201,30 @@ def _sync(
 
 def explain(error: BaseException) -> str:
     """The one line a user needs: our own error if one is in the chain, else the root cause."""
-    seen: BaseException | None = error
-    chain: list[BaseException] = []
-    while seen is not None and seen not in chain:
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
+    chain = causes(error)
     for item in chain:
         if isinstance(item, CfBulkSyncError):
             return str(item)
+        if isinstance(item, ConfigFieldMissingException):  # dlt's many lines, made one
+            return describe_missing(item)
+        if isinstance(item, InvalidNativeValue):  # dlt's message repeats the value
+            where = ".".join(item.embedded_sections) or "value"
+            return (
+                f"The configured {where} cannot be read as {item.spec.__name__} (not shown: it"
+                " may hold a secret): correct it (DESTINATION__<NAME>__CREDENTIALS or"
+                " .dlt/secrets.toml for a destination)"
+            )
+        if isinstance(item, ConfigValueCannotBeCoercedException):  # not its value: a secret?
+            return (
+                f"The configured {item.field_name} is not a valid"
+                f" {getattr(item.hint, '__name__', item.hint)}: correct it where it is set"
+                " (`cf-bulk-sync check` shows where)"
+            )
     root = chain[-1]
     # Database drivers add pointers and hints on further lines; a log line needs the first.
     text = (str(root).strip().splitlines() or [""])[0]
+    if "no password supplied" in text:  # libpq: the server asks for one and none was found
+        text += f"; {PASSWORD_FIX}"
     if isinstance(error, PipelineStepFailed):
         return f"{error.step} step failed: {type(root).__name__}: {text}"
     return f"{type(root).__name__}: {text}"

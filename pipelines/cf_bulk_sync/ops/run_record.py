@@ -1,6 +1,7 @@
 """One row per run in the warehouse (`sync_runs`), so that a dashboard can show the sync's own
 health: when it ran, how it ended, what it saw and did."""
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,10 +79,21 @@ def make_record(pipeline: dlt.Pipeline, outcome: RunOutcome) -> dict[str, Any]:
 def record_run(pipeline: dlt.Pipeline, outcome: RunOutcome) -> dict[str, Any] | None:
     """Appends the run's row to `sync_runs` in the raw dataset. A record that cannot be written
     (destination unreachable, or a package of the failed run still pending) is logged, never
-    raised: it must not turn a good run into a failed one."""
+    raised: it must not turn a good run into a failed one.
+
+    After a run that failed, a record that cannot be written is an echo of the error the run
+    already reports in its one line: it is logged at INFO (`RUNTIME__LOG_LEVEL=INFO` shows
+    it), and not even attempted when the destination itself could not be reached. After any
+    other run it is a warning."""
     record = make_record(pipeline, outcome)
+    level = logging.INFO if outcome.error else logging.WARNING
+    if outcome.sync is not None and outcome.sync.destination_failed:
+        logger.log(level, "run record not written: the destination could not be reached")
+        return None
     if pipeline.has_pending_data:
-        logger.warning("run record not written: a load package is pending; the next run loads it")
+        logger.log(
+            level, "run record not written: a load package is pending; the next run loads it"
+        )
         return None
     try:
         pipeline.run(
@@ -95,7 +107,7 @@ def record_run(pipeline: dlt.Pipeline, outcome: RunOutcome) -> dict[str, Any] | 
             )
         )
     except Exception as e:  # noqa: BLE001 - the record is best effort by design
-        logger.warning(f"run record not written: {type(e).__name__}")
+        logger.log(level, f"run record not written: {type(e).__name__}")
         pipeline.abort_packages()  # the record's own package, the only one pending
         return None
     return record

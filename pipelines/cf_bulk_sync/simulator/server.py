@@ -1,6 +1,8 @@
-"""The simulator's HTTP server: the three bulk endpoints, an admin API, faults and counting."""
+"""The simulator's HTTP server: the three bulk endpoints, the two token verify endpoints, an
+admin API, faults and counting."""
 
 import bisect
+import hashlib
 import json
 import re
 import socket
@@ -35,6 +37,9 @@ ROUTE = re.compile(
     r"(?:/(?P<job>[^/]+))?(?P<messages>/messages)?/?$"
 )
 ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
+VERIFY_ROUTE = re.compile(r"^(?:/user|/accounts/(?P<account>[^/]+))/tokens/verify/?$")
+TOKEN_OWNERS = ("user", "account")
+TOKEN_STATUSES = ("active", "disabled", "expired")
 
 
 class ApiError(Exception):
@@ -60,9 +65,20 @@ class Simulator:
         latency: float = 0.0,
         cursor_ttl: float = 900.0,
         rate_limit: tuple[int, float] | None = None,
+        token_owner: str = "user",
+        token_status: str = "active",
+        token_can_read: bool = True,
     ) -> None:
         self.world = world or World()
         self.token, self.email, self.key = token, email, key
+        # What the token is, as the verify endpoints tell: owned by the user (verified at
+        # /user/tokens/verify) or by the account (/accounts/{id}/tokens/verify only); its status;
+        # and whether it holds "Cloud Email Security: Read" (if not, or not active, the bulk
+        # endpoints answer 403 / code 10000 while verify still answers). Attributes: a test may
+        # change them while the simulator runs.
+        self.token_owner = _one_of(token_owner, TOKEN_OWNERS, "token_owner")
+        self.token_status = _one_of(token_status, TOKEN_STATUSES, "token_status")
+        self.token_can_read = token_can_read
         self.host, self.port = host, port
         self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
         self.faults = faults or Faults()
@@ -138,14 +154,30 @@ class Simulator:
     def authenticate(self, headers: Any) -> None:
         bearer = headers.get("Authorization", "")
         if bearer == f"Bearer {self.token}":
+            if self.token_status != "active" or not self.token_can_read:
+                raise ApiError(403, 10000, "Authentication error")
             return
         if headers.get("X-Auth-Email") == self.email and headers.get("X-Auth-Key") == self.key:
             return
         raise ApiError(403, 10000, "Authentication error")
 
-    def respond(self, route: dict[str, str | None], query: dict[str, list[str]]) -> bytes:
-        world = self.world
-        account = route["account"] or ""
+    def verify_token(self, route: dict[str, str | None], headers: Any) -> bytes:
+        """`GET /user/tokens/verify` or `GET /accounts/{id}/tokens/verify`: the token's id and
+        status, from the endpoint of its owner only; 401 / code 1000 anywhere else."""
+        owner = "user" if route["account"] is None else "account"
+        if route["account"] is not None:
+            self._check_account(route["account"])
+        if headers.get("Authorization", "") != f"Bearer {self.token}" or owner != self.token_owner:
+            raise ApiError(401, 1000, "Invalid API Token")
+        result: dict[str, Any] = {
+            "id": hashlib.sha256(self.token.encode()).hexdigest()[:32],
+            "status": self.token_status,
+        }
+        if self.token_status == "expired":
+            result["expires_on"] = "2020-01-01T00:00:00Z"
+        return envelope(json.dumps(result).encode())
+
+    def _check_account(self, account: str) -> None:
         if not ACCOUNT_ID.match(account):
             raise ApiError(
                 400,
@@ -153,8 +185,12 @@ class Simulator:
                 f"Could not route to /accounts/{account}, perhaps your object"
                 " identifier is invalid?",
             )
-        if account != world.account_id:
+        if account != self.world.account_id:
             raise ApiError(404, 7003, f"Could not route to /accounts/{account}: account not found")
+
+    def respond(self, route: dict[str, str | None], query: dict[str, list[str]]) -> bytes:
+        world = self.world
+        self._check_account(route["account"] or "")
         params = {k: v[-1] for k, v in query.items()}
         with world.lock:
             if self._cache_version != world.version:
@@ -260,6 +296,12 @@ def _per_page(params: dict[str, str], default: int) -> int:
     return min(int(raw), 1000)
 
 
+def _one_of(value: str, allowed: tuple[str, ...], name: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
 def _choice(value: str | None, allowed: tuple[str, ...], name: str) -> str | None:
     if value is None:
         return None
@@ -307,9 +349,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._admin(url.path, parse_qs(url.query))
         path = url.path[len(sim.base_path) :] if url.path.startswith(sim.base_path) else None
         match = ROUTE.match(path or "")
-        if match is None:
+        verify = VERIFY_ROUTE.match(path or "") if match is None else None
+        if match is None and verify is None:
             return self._send(404, error_body(7000, f"No route for that URI: {url.path}"))
-        endpoint = "messages" if match["messages"] else "job" if match["job"] else "jobs"
+        if match is None:
+            endpoint = "token_verify"
+        else:
+            endpoint = "messages" if match["messages"] else "job" if match["job"] else "jobs"
         wait = sim._count(endpoint)
         if wait is not None:
             return self._send(
@@ -323,8 +369,12 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and self._fault(fault):
             return
         try:
-            sim.authenticate(self.headers)
-            body = sim.respond(match.groupdict(), parse_qs(url.query))
+            if verify is not None:
+                body = sim.verify_token(verify.groupdict(), self.headers)
+            else:
+                assert match is not None
+                sim.authenticate(self.headers)
+                body = sim.respond(match.groupdict(), parse_qs(url.query))
         except ApiError as e:
             return self._send(e.status, error_body(e.code, e.message))
         self._send(200, body)

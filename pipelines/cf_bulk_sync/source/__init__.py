@@ -1,8 +1,6 @@
 """dlt source for Cloudflare Email Security bulk action jobs and the messages of each job."""
 
-import os
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -13,9 +11,8 @@ from dlt.common import pendulum
 
 from . import settings
 from .arrow_pages import ArrowBatch, to_arrow
-from .budget import RequestBudget
 from .catalog import JobCatalog
-from .client import CloudflareAuth, CloudflareClient
+from .connect import make_client
 from .errors import (
     ConfigurationError,
     CursorRejectedError,
@@ -27,17 +24,15 @@ from .errors import (
 from .fetcher import PAGE, fetch_concurrently
 from .helpers import (
     ALL_STATUSES,
+    account_ids_of,
     as_list,
     expected_messages,
     is_job_settled,
     is_synced,
     max_pages,
     shape_messages,
-    validate_account_ids,
     validate_choice,
-    validate_credentials,
     validate_job_ids,
-    validate_per_page,
     validate_workers,
 )
 from .privacy import Pseudonymizer
@@ -110,21 +105,20 @@ def cloudflare_email_security(
     stats = stats if stats is not None else SyncStats()
     # waits (backoff, the request budget) end early when a signal asks the run to stop
     sleep = interruptible_sleep(stop) if stop is not None else None
-    accounts = validate_account_ids(
-        as_list(account_id) or as_list(os.environ.get(settings.ENV_ACCOUNT_ID))
-    )
-    token = api_token or os.environ.get(settings.ENV_API_TOKEN)
-    validate_credentials(token, api_email, api_key)
-    client = CloudflareClient(
-        CloudflareAuth(token, api_email, api_key),
-        base_url=base_url or os.environ.get(settings.ENV_BASE_URL) or settings.DEFAULT_BASE_URL,
-        per_page=validate_per_page(per_page),
-        stats=stats,
-        budget=RequestBudget(request_budget, request_budget_seconds, sleep=sleep or time.sleep),
+    accounts = account_ids_of(account_id)
+    client = make_client(
+        api_token,
+        api_email,
+        api_key,
+        base_url,
+        per_page=per_page,
+        request_budget=request_budget,
+        request_budget_seconds=request_budget_seconds,
         max_attempts=max_attempts,
         backoff_factor=backoff_factor,
         max_retry_delay=max_retry_delay,
-        timeout=request_timeout,
+        request_timeout=request_timeout,
+        stats=stats,
         sleep=sleep,
     )
     catalog = JobCatalog(

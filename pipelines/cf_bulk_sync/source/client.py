@@ -1,9 +1,11 @@
 """HTTP client of the bulk action endpoints: dlt's RESTClient on our retrying session (see
 `retrying`), plus what they lack for Cloudflare (envelope checks, error classification, a
-request budget, restarts)."""
+request budget, restarts). Also the two calls of `cf-bulk-sync check`: the token's own status
+and one page of an account's job list."""
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -16,8 +18,16 @@ from requests.auth import AuthBase
 from . import settings
 from .arrow_pages import drop_repeated, is_arrow_page, read_message_page
 from .budget import RequestBudget
-from .envelope import MalformedResponse, envelope_hook
-from .errors import AccountError, CursorRejectedError, NotFoundError, TransientAPIError
+from .envelope import TOKEN_FIX, MalformedResponse, envelope_hook
+from .errors import (
+    AccountError,
+    AuthenticationError,
+    CloudflareAPIError,
+    CursorRejectedError,
+    NotFoundError,
+    TransientAPIError,
+    describe_errors,
+)
 from .fetcher import record_wait
 from .paginators import CloudflareCursorPaginator
 from .retrying import RetryingSessions
@@ -42,12 +52,37 @@ class CloudflareAuth(AuthBase):
             else {"X-Auth-Email": email or "", "X-Auth-Key": key or ""}
         )
 
+    @property
+    def uses_token(self) -> bool:
+        """An API token (which Cloudflare can verify), not the legacy global key."""
+        return "Authorization" in self._headers
+
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers.update(self._headers)
         return request
 
     def __repr__(self) -> str:
         return "CloudflareAuth(<redacted>)"
+
+
+@dataclass(frozen=True)
+class TokenStatus:
+    """What Cloudflare's token verify endpoint said about the token."""
+
+    status: str  # active, disabled or expired
+    path: str  # the endpoint that knew it: /user/tokens/verify or /accounts/{id}/tokens/verify
+    token_id: str | None = None
+    expires_on: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def owner(self) -> str:
+        """`user`, or `account <id>` for an account-owned token."""
+        parts = self.path.strip("/").split("/")
+        return f"account {parts[1]}" if parts[0] == "accounts" else "user"
 
 
 class CloudflareClient:
@@ -95,6 +130,11 @@ class CloudflareClient:
         self._local = threading.local()
 
     @property
+    def uses_token(self) -> bool:
+        """Whether it authenticates with an API token (not the legacy global key)."""
+        return self._auth.uses_token
+
+    @property
     def _rest(self) -> RESTClient:
         """One RESTClient per thread, each on a retrying session of its own."""
         rest = getattr(self._local, "rest", None)
@@ -129,11 +169,61 @@ class CloudflareClient:
     def get_job(self, account_id: str, job_id: str) -> dict[str, Any]:
         """Returns one job; raises `NotFoundError` when it does not exist (or was deleted)."""
         path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{job_id}"
-        response = self._translate(lambda: self._rest.get(path, hooks=self._hooks), f"job {job_id}")
-        result = response.json()["result"]
+        result = self._get_result(path, f"job {job_id}")
         if not isinstance(result, dict):
             raise TransientAPIError(f"job {job_id}: the API returned no job object")
         return result
+
+    def probe_jobs(self, account_id: str) -> int:
+        """One request for the first page of the account's job list with `per_page=1`: it
+        succeeds only if the credentials may read the account's bulk action jobs (the
+        permission "Cloud Email Security: Read"). Returns the jobs on that page (0 or 1)."""
+        path = settings.API_PREFIX.format(account_id=account_id) + "/bulk"
+        try:
+            result = self._get_result(path, f"job list of account {account_id}", {"per_page": 1})
+        except NotFoundError as e:
+            raise AccountError(
+                f"Account {account_id} not found ({e}): check account_id",
+                e.status_code,
+                e.errors,
+                e.path,
+            ) from None
+        return len(result) if isinstance(result, list) else 0
+
+    def verify_token(self, account_ids: Sequence[str] = ()) -> TokenStatus:
+        """Asks Cloudflare about the API token itself: `GET /user/tokens/verify`, then, for a
+        token owned by an account (only its account knows it), `GET
+        /accounts/{id}/tokens/verify` for each of `account_ids` in turn. The first endpoint
+        that knows the token answers; raises `AuthenticationError` when none does."""
+        paths = ["/user/tokens/verify"] + [f"/accounts/{a}/tokens/verify" for a in account_ids]
+        refused: list[CloudflareAPIError] = []
+        for path in paths:
+            try:
+                result = self._get_result(path, "token verification")
+            except (AuthenticationError, AccountError, NotFoundError) as e:
+                refused.append(e)
+                continue
+            if not isinstance(result, dict) or not isinstance(result.get("status"), str):
+                raise TransientAPIError(f"{path}: the API returned no token status")
+            return TokenStatus(result["status"], path, result.get("id"), result.get("expires_on"))
+        first = refused[0]
+        where = "/user/tokens/verify" + (
+            f" nor at the /tokens/verify of {len(account_ids)} account(s)" if account_ids else ""
+        )
+        raise AuthenticationError(
+            f"API token not recognised at {where} (HTTP {first.status_code},"
+            f" {describe_errors(first.errors)}): {TOKEN_FIX}",
+            first.status_code,
+            first.errors,
+            first.path,
+        )
+
+    def _get_result(self, path: str, what: str, params: dict[str, Any] | None = None) -> Any:
+        """One GET under the client's retries and budget; the envelope's `result`."""
+        response = self._translate(
+            lambda: self._rest.get(path, params=params, hooks=self._hooks), what
+        )
+        return response.json()["result"]
 
     def iter_messages(
         self,

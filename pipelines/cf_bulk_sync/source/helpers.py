@@ -3,6 +3,7 @@
 import hashlib
 import json
 import math
+import os
 import re
 import uuid
 from collections import Counter
@@ -27,6 +28,13 @@ def as_list(value: None | str | Sequence[str]) -> list[str]:
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
     return [str(v).strip() for v in value if str(v).strip()]
+
+
+def account_ids_of(account_id: None | str | Sequence[str]) -> list[str]:
+    """The accounts to sync: the configured id(s), else CLOUDFLARE_ACCOUNT_ID; validated."""
+    return validate_account_ids(
+        as_list(account_id) or as_list(os.environ.get(settings.ENV_ACCOUNT_ID))
+    )
 
 
 def validate_account_ids(account_ids: list[str]) -> list[str]:

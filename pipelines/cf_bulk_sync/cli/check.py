@@ -1,0 +1,293 @@
+"""`cf-bulk-sync check`: would a run start now, and if not, what to fix (what `dbt debug` is to
+dbt). It prints the effective configuration, each value with its origin (secrets only as set),
+then one line per check, `ok` or `FAILED` with the fix on the next line (`warn` informs, `skip`
+says what could not be checked, `HELD` that a lock is taken):
+
+- configuration: the source accepts it (accounts, credentials, options), as a run would;
+- token: Cloudflare's `/user/tokens/verify`, then each account's `/accounts/{id}/tokens/verify`
+  (account-owned tokens are known only there); active, disabled or expired;
+- account: one request for one job of each account's bulk list, which proves the permission
+  "Cloud Email Security: Read";
+- destination: connect, create and drop a table in the dataset (the dataset is dropped again
+  if the check created it);
+- lock: free, or held by which run since when. Testing a lock means taking it: it is taken
+  without waiting and let go at once (a run starting in that instant exits 5, as it would
+  for any other holder);
+- last run: the newest row of `sync_runs` (a run that did not end `ok` is a warning).
+
+Exit 0 when a run would start, 1 when a check failed, 5 when the lock is the only thing held.
+Requests: one verify (one more per account for an account-owned token) and one per account,
+retries aside. Nothing is written but that table and, for an instant, the lock file.
+"""
+
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+from dlt.common.pipeline import get_dlt_pipelines_dir
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.destinations.job_client_impl import SqlJobClientBase
+
+from ..errors import CfBulkSyncError, RunLockedError, WarehouseBusyError
+from ..loading.pipeline import PIPELINE_NAME, explain, make_pipeline
+from ..ops.config_report import Setting, destination_settings, source_settings
+from ..ops.lock import lock_for, warehouse_lock
+from ..ops.run_record import RUNS_TABLE
+from ..outcome import ExitCode
+from ..source import cloudflare_email_security
+from ..source.client import CloudflareClient
+from ..source.connect import make_client
+from ..source.envelope import TOKEN_FIX
+from ..source.errors import AccountError, AuthenticationError, describe_errors
+from ..source.helpers import account_ids_of
+
+OK, FAILED, WARN, SKIP, HELD = "ok", "FAILED", "warn", "skip", "HELD"
+CLIENT_KEYS = (
+    "api_token",
+    "api_email",
+    "api_key",
+    "base_url",
+    "per_page",
+    "request_budget",
+    "request_budget_seconds",
+    "max_attempts",
+    "backoff_factor",
+    "max_retry_delay",
+    "request_timeout",
+)
+NEW_TOKEN = (
+    "create or roll an API token with 'Cloud Email Security: Read' (dashboard: My Profile > API"
+    " Tokens, or Manage Account > Account API Tokens) and set CLOUDFLARE_API_TOKEN"
+)
+DESTINATION_FIX = (
+    "check --destination and its credentials (DESTINATION__<NAME>__CREDENTIALS or"
+    " .dlt/secrets.toml; see the README's Destinations table)"
+)
+HELD_FIX = "nothing to do: whoever holds it lets go when done, however it ends"
+PERMISSION_FIX = (
+    "edit the token: add the permission Account > Cloud Email Security > Read and include this"
+    " account in its account resources"
+)
+
+
+@dataclass
+class Check:
+    name: str
+    state: str  # OK, FAILED, WARN, SKIP or HELD
+    detail: str
+    fix: str = ""
+
+    def lines(self) -> list[str]:
+        head = f"  {self.state:<7} {self.name}: {self.detail}"
+        return [head, f"  {'':<7} fix: {self.fix}"] if self.fix else [head]
+
+
+def run_check(destination: str | None, dataset: str | None, account_ids: list[str] | None) -> int:
+    """Prints the configuration and the checks; returns the exit code."""
+    explicit: dict[str, Any] = {"account_id": account_ids} if account_ids else {}
+    settings: list[Setting] = []
+    checks: list[Check] = []
+    try:
+        values, shown = source_settings(explicit)
+        settings += shown
+        checks += api_checks(values, explicit)
+    except Exception as e:  # noqa: BLE001 - dlt's configuration errors, as one line
+        checks.append(Check("configuration", FAILED, explain(e), "correct the value named here"))
+    pipeline = None
+    try:
+        pipeline = make_pipeline(destination, dataset)
+        settings += destination_settings(pipeline, destination is not None, dataset is not None)
+    except Exception as e:  # noqa: BLE001 - unknown destination, missing credentials
+        name = f"destination {destination or 'duckdb'}"
+        checks.append(Check(name, FAILED, explain(e), DESTINATION_FIX))
+    # where the run's lock is, with or without a usable destination (dlt's own default folder)
+    folder = pipeline.pipelines_dir if pipeline is not None else get_dlt_pipelines_dir()
+    lock = lock_check(folder, PIPELINE_NAME)
+    if pipeline is not None:
+        duckdb_in_use = lock.state == HELD and pipeline.destination.destination_name == "duckdb"
+        if duckdb_in_use:  # the run holding the lock may have the file open: leave it alone
+            why = "not checked while a run holds the lock (it may have the DuckDB file open)"
+            checks += [Check("destination duckdb", SKIP, why), Check("last run", SKIP, why)]
+        else:
+            checks += destination_checks(pipeline)
+    checks.append(lock)
+    print("cf-bulk-sync check")
+    print("configuration:")
+    for setting in settings:
+        print(f"  {setting}")
+    print("checks:")
+    for check in checks:
+        print("\n".join(check.lines()))
+    return verdict(checks)
+
+
+def verdict(checks: list[Check]) -> int:
+    """The last line and the exit code: 1 if a check failed, else 5 if the lock is held."""
+    failed = [c.name for c in checks if c.state == FAILED]
+    held = next((c for c in checks if c.state == HELD), None)
+    if failed:
+        print(f"cf-bulk-sync check: a run would fail: {', '.join(failed)}")
+        print(f"cf-bulk-sync: error: check failed: {', '.join(failed)}", file=sys.stderr)
+        return int(ExitCode.ERROR)
+    if held is not None:
+        print(f"cf-bulk-sync check: a run started now would exit 5 ({held.name} in use)")
+        print(f"cf-bulk-sync: {held.detail}", file=sys.stderr)
+        return int(ExitCode.LOCKED)
+    print("cf-bulk-sync check: ok: a run would start")
+    return int(ExitCode.OK)
+
+
+def api_checks(values: dict[str, Any], explicit: dict[str, Any]) -> list[Check]:
+    """The configuration as the source takes it, then the token and each account."""
+    try:
+        cloudflare_email_security(**explicit)  # validates everything a run would, no request
+        accounts = account_ids_of(values["account_id"])
+        client = make_client(**{key: values[key] for key in CLIENT_KEYS})
+    except CfBulkSyncError as e:
+        return [Check("configuration", FAILED, str(e), "set or correct the value named here")]
+    auth = "an API token" if client.uses_token else "the legacy global API key"
+    checks = [Check("configuration", OK, f"{len(accounts)} account(s), {auth}")]
+    token = token_check(client, accounts)
+    checks.append(token)
+    for account in accounts:
+        if token.state == OK:
+            checks.append(account_check(client, account))
+        else:
+            checks.append(Check(f"account {account}", SKIP, "not checked: the token failed"))
+    return checks
+
+
+def token_check(client: CloudflareClient, accounts: list[str]) -> Check:
+    if not client.uses_token:
+        return Check(
+            "token",
+            OK,
+            "legacy global API key: Cloudflare verifies API tokens only; the account check"
+            " proves access",
+        )
+    try:
+        token = client.verify_token(accounts)
+    except AuthenticationError as e:
+        where = "/user/tokens/verify" + (" or any account's /tokens/verify" if accounts else "")
+        detail = f"HTTP {e.status_code}, {describe_errors(e.errors)}"
+        return Check("token", FAILED, f"not recognised at {where} ({detail})", NEW_TOKEN)
+    except CfBulkSyncError as e:
+        return Check("token", FAILED, str(e), "check base_url and the network, then try again")
+    detail = f"{token.status} ({token.owner} token, verified at {token.path})"
+    if token.expires_on:
+        detail += f", expires on {token.expires_on}"
+    return Check("token", OK if token.active else FAILED, detail, "" if token.active else NEW_TOKEN)
+
+
+def account_check(client: CloudflareClient, account: str) -> Check:
+    name = f"account {account}"
+    try:
+        client.probe_jobs(account)
+    except AuthenticationError as e:
+        detail = f"HTTP {e.status_code}, {describe_errors(e.errors)}"
+        return Check(
+            name,
+            FAILED,
+            f"the token may not read its bulk action jobs ({detail}): it lacks the permission"
+            " 'Cloud Email Security: Read'",
+            PERMISSION_FIX,
+        )
+    except AccountError as e:
+        return Check(name, FAILED, str(e), "set account_id to an account your token can read")
+    except CfBulkSyncError as e:
+        fix = f"check base_url and the network, then try again; {TOKEN_FIX}"
+        return Check(name, FAILED, str(e), fix)
+    return Check(name, OK, "can read its bulk action jobs ('Cloud Email Security: Read')")
+
+
+def destination_checks(pipeline: dlt.Pipeline) -> list[Check]:
+    """The destination and the last run, as a writer of the warehouse: into DuckDB, readers
+    (`report`, `dashboard`) finish first and new ones wait, as for a run (see ops.lock)."""
+    name = f"destination {pipeline.destination.destination_name}"
+    skipped = Check("last run", SKIP, "not checked: the destination failed")
+    try:
+        with warehouse_lock(pipeline, writer=True):
+            written = destination_check(pipeline)
+            return [written, last_run_check(pipeline) if written.state == OK else skipped]
+    except WarehouseBusyError as e:  # a run would stop the same way, with exit 5
+        return [Check(name, HELD, str(e), HELD_FIX), skipped]
+    except CfBulkSyncError as e:
+        return [Check(name, FAILED, str(e), DESTINATION_FIX), skipped]
+
+
+def destination_check(pipeline: dlt.Pipeline) -> Check:
+    """Connects and, on a SQL destination, creates and drops a table in the dataset."""
+    name = f"destination {pipeline.destination.destination_name}"
+    try:
+        if not isinstance(pipeline.destination_client(), SqlJobClientBase):
+            with pipeline.destination_client() as client:
+                client.initialize_storage()
+            return Check(name, OK, f"reachable; storage ready for {pipeline.dataset_name}")
+        with pipeline.sql_client() as sql:
+            created = not sql.has_dataset()
+            if created:
+                sql.create_dataset()
+            try:
+                table = sql.make_qualified_table_name(f"_cf_bulk_sync_check_{uuid.uuid4().hex[:8]}")
+                sql.execute_sql(f"create table {table} (id bigint)")
+                sql.execute_sql(f"drop table {table}")
+            finally:
+                if created:
+                    sql.drop_dataset()
+    except Exception as e:  # noqa: BLE001 - any driver's error, as one line
+        return Check(name, FAILED, explain(e), DESTINATION_FIX)
+    return Check(name, OK, f"connected; created and dropped a table in {pipeline.dataset_name}")
+
+
+def last_run_check(pipeline: dlt.Pipeline) -> Check:
+    """The newest row of `sync_runs`: when, how it ended, its exit code."""
+    try:
+        with pipeline.sql_client() as sql:
+            table = sql.make_qualified_table_name(RUNS_TABLE)
+            rows = sql.execute_sql(
+                f"select run_id, finished_at, status, exit_code, error from {table}"
+                " order by finished_at desc limit 1"
+            )
+    except DatabaseUndefinedRelation:
+        rows = []
+    except Exception as e:  # noqa: BLE001 - a destination without SQL, or its error
+        return Check("last run", WARN, f"could not be read: {explain(e)}")
+    if not rows:
+        return Check("last run", OK, "no run yet")
+    run_id, finished, status, exit_code, error = rows[0]
+    when = _utc(finished)
+    detail = f"{when}, status {status}, exit code {exit_code} (run {run_id})"
+    if status != "ok":
+        return Check("last run", WARN, detail + (f": {error}" if error else ""))
+    return Check("last run", OK, detail)
+
+
+def lock_check(pipelines_dir: str, pipeline_name: str) -> Check:
+    """Takes the run lock without waiting and lets it go at once (see the module's note)."""
+    lock = lock_for(pipelines_dir, pipeline_name)
+    try:
+        with lock:
+            pass
+    except RunLockedError:
+        holder = lock.path.read_text().strip() or "an unknown time"
+        return Check(
+            "lock",
+            HELD,
+            f"another run holds the lock since {holder} ({lock.path}): a run started now would"
+            " exit 5",
+            HELD_FIX,
+        )
+    except OSError as e:
+        return Check("lock", FAILED, f"cannot use {lock.path}: {e}", "make that folder writable")
+    return Check("lock", OK, f"free ({lock.path})")
+
+
+def _utc(value: Any) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)

@@ -1,0 +1,47 @@
+"""The client of a sync, from the source's configuration: shared by the source and by
+`cf-bulk-sync check`, so that both reach the API the same way (credentials, budget, retries)."""
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import settings
+from .budget import RequestBudget
+from .client import CloudflareAuth, CloudflareClient
+from .helpers import validate_credentials, validate_per_page
+from .stats import SyncStats
+
+
+def make_client(
+    api_token: str | None = None,
+    api_email: str | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    per_page: Any = settings.DEFAULT_PER_PAGE,
+    request_budget: int = settings.DEFAULT_BUDGET_REQUESTS,
+    request_budget_seconds: float = settings.DEFAULT_BUDGET_SECONDS,
+    max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
+    backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
+    max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
+    request_timeout: float = settings.DEFAULT_TIMEOUT,
+    stats: SyncStats | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> CloudflareClient:
+    """The client of a sync (or of `cf-bulk-sync check`) from the source's configuration. The
+    token falls back to CLOUDFLARE_API_TOKEN, the API root to CLOUDFLARE_API_BASE_URL and then
+    Cloudflare's; raises `ConfigurationError` for missing credentials or a bad per_page."""
+    token = api_token or os.environ.get(settings.ENV_API_TOKEN)
+    validate_credentials(token, api_email, api_key)
+    return CloudflareClient(
+        CloudflareAuth(token, api_email, api_key),
+        base_url=base_url or os.environ.get(settings.ENV_BASE_URL) or settings.DEFAULT_BASE_URL,
+        per_page=validate_per_page(per_page),
+        stats=stats,
+        budget=RequestBudget(request_budget, request_budget_seconds, sleep=sleep or time.sleep),
+        max_attempts=max_attempts,
+        backoff_factor=backoff_factor,
+        max_retry_delay=max_retry_delay,
+        timeout=request_timeout,
+        sleep=sleep,
+    )
