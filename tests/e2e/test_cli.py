@@ -166,6 +166,32 @@ def test_demo_runs_offline_and_shows_results(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "cf_bulk_sync.duckdb").exists()
 
 
+def test_demo_only_ever_deletes_a_folder_it_made(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("the user's own file")
+    refused = cli("demo", "--dir", str(mine), "--jobs", "2", env={}, cwd=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        f"cf-bulk-sync: error: {mine} exists and was not made by `cf-bulk-sync demo`: not"
+        " touching it; pass --dir with a new or empty folder"
+    )
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    env = {"DLT_DATA_DIR": str(tmp_path / "dlt")}
+    for _ in range(2):  # a folder the demo made is emptied and reused
+        made = cli("demo", "--dir", "made", "--jobs", "2", env=env, cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+    assert (tmp_path / "made" / ".cf-bulk-sync-demo").is_file()
+
+
+def test_version_names_the_installed_package(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    result = cli("--version", env={}, cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"cf-bulk-sync {version('cf-bulk-sync')}"
+
+
 def test_simulate_serves_until_stopped(tmp_path: Path) -> None:
     import requests
 
