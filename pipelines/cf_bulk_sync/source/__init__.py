@@ -41,6 +41,7 @@ from .helpers import (
     validate_workers,
 )
 from .privacy import Pseudonymizer
+from .secrets import clean_secret
 from .stats import SyncStats
 
 __all__ = ["cloudflare_email_security", "SyncStats"]
@@ -113,7 +114,14 @@ def cloudflare_email_security(
     accounts = validate_account_ids(
         as_list(account_id) or as_list(os.environ.get(settings.ENV_ACCOUNT_ID))
     )
-    token = api_token or os.environ.get(settings.ENV_API_TOKEN)
+    notes: list[str] = []
+    token = clean_secret("api_token", api_token or os.environ.get(settings.ENV_API_TOKEN), notes)
+    api_email = clean_secret("api_email", api_email, notes)
+    api_key = clean_secret("api_key", api_key, notes)
+    pseudonymization_key = clean_secret("pseudonymization_key", pseudonymization_key, notes)
+    stats.redactor.add(api_token, token, api_key, pseudonymization_key)
+    for note in notes:
+        stats.warn(note)
     validate_credentials(token, api_email, api_key)
     client = CloudflareClient(
         CloudflareAuth(token, api_email, api_key),
