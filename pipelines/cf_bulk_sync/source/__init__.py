@@ -264,7 +264,7 @@ def bulk_job_messages(
         # run stopped) must not be claimed as loaded.
         account_id, job = task
         pages = client.iter_messages(
-            account_id, job["job_id"], status, max_pages(job, client.per_page)
+            account_id, job["job_id"], status, lambda served: max_pages(job, served)
         )
         for page in pages:
             good, rejected, statuses = shape_messages(

@@ -140,7 +140,7 @@ class CloudflareClient:
         account_id: str,
         job_id: str,
         status: str | None = None,
-        max_pages: int | None = None,
+        max_pages: int | Callable[[int], int] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Yields one job's messages page by page, following `result_info.next`: a page is a
         list of item dicts, or a list holding one Arrow table (see `arrow_pages.is_arrow_page`).
