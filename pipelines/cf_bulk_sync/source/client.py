@@ -5,6 +5,7 @@ request budget, restarts)."""
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from dlt.common import logger
@@ -128,7 +129,7 @@ class CloudflareClient:
 
     def get_job(self, account_id: str, job_id: str) -> dict[str, Any]:
         """Returns one job; raises `NotFoundError` when it does not exist (or was deleted)."""
-        path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{job_id}"
+        path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{quote(job_id, safe='')}"
         response = self._translate(lambda: self._rest.get(path, hooks=self._hooks), f"job {job_id}")
         result = response.json()["result"]
         if not isinstance(result, dict):
@@ -152,7 +153,8 @@ class CloudflareClient:
         params: dict[str, Any] = {"per_page": self.per_page}
         if status:
             params["status"] = status
-        path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{job_id}/messages"
+        job = quote(job_id, safe="")  # never a path of its own, whatever the API sent
+        path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{job}/messages"
         yielded: set[Any] = set()
         restarted = False
         while True:
