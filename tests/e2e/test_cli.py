@@ -97,6 +97,36 @@ def test_wrong_token_is_one_clear_line_and_exit_1(env: dict[str, str], tmp_path:
             ["--destination", "nowhere"], {}, "Unknown destination 'nowhere'", id="destination"
         ),
         pytest.param([], {"CLOUDFLARE_API_TOKEN": ""}, "No credentials", id="no-token"),
+        pytest.param(
+            [],
+            {"SOURCES__CLOUDFLARE_EMAIL_SECURITY__WORKERS": "abc"},
+            "Invalid workers 'abc': it must be of type int",
+            id="workers-abc",
+        ),
+        pytest.param(
+            [],
+            {"SOURCES__CLOUDFLARE_EMAIL_SECURITY__MAX_ATTEMPTS": "0"},
+            "Invalid max_attempts 0: it must be a whole number from 1 to 50",
+            id="max-attempts-0",
+        ),
+        pytest.param(
+            [],
+            {"SOURCES__CLOUDFLARE_EMAIL_SECURITY__BACKOFF_FACTOR": "-1"},
+            "Invalid backoff_factor -1.0: it must be a number of at least 0",
+            id="backoff-negative",
+        ),
+        pytest.param(
+            [],
+            {"SOURCES__CLOUDFLARE_EMAIL_SECURITY__MAX_RETRY_DELAY": "-5"},
+            "Invalid max_retry_delay -5.0: it must be a number of at least 0",
+            id="retry-delay-negative",
+        ),
+        pytest.param(
+            [],
+            {"CLOUDFLARE_ACCOUNT_ID": "", "SOURCES__CLOUDFLARE_EMAIL_SECURITY__ACCOUNT_ID": "123"},
+            "Invalid account id '123'",
+            id="account-number",
+        ),
         pytest.param(["--account-id", "f" * 32], {}, "Account", id="unknown-account"),
     ],
 )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
+from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
 from dlt.common.destination.exceptions import UnknownDestinationModule
 from dlt.common.exceptions import SignalReceivedException
 from dlt.pipeline.exceptions import PipelineStepFailed
@@ -190,6 +191,13 @@ def explain(error: BaseException) -> str:
     for item in chain:
         if isinstance(item, CfBulkSyncError):
             return str(item)
+        if isinstance(item, ConfigValueCannotBeCoercedException):
+            kind = getattr(item.hint, "__name__", str(item.hint))
+            shown = str(item.field_value)[:40]
+            return (
+                f"Invalid {item.field_name} {shown!r}: it must be of type {kind}; fix it where"
+                " it is set (environment variable, .dlt/config.toml or .dlt/secrets.toml)"
+            )
     root = chain[-1]
     # Database drivers add pointers and hints on further lines; a log line needs the first.
     text = (str(root).strip().splitlines() or [""])[0]

@@ -38,6 +38,7 @@ from .helpers import (
     validate_credentials,
     validate_job_ids,
     validate_per_page,
+    validate_range,
     validate_workers,
 )
 from .privacy import Pseudonymizer
@@ -128,11 +129,15 @@ def cloudflare_email_security(
         base_url=base_url or os.environ.get(settings.ENV_BASE_URL) or settings.DEFAULT_BASE_URL,
         per_page=validate_per_page(per_page),
         stats=stats,
-        budget=RequestBudget(request_budget, request_budget_seconds, sleep=sleep or time.sleep),
-        max_attempts=max_attempts,
-        backoff_factor=backoff_factor,
-        max_retry_delay=max_retry_delay,
-        timeout=request_timeout,
+        budget=RequestBudget(
+            validate_range("request_budget", request_budget, 1, whole=True),
+            validate_range("request_budget_seconds", request_budget_seconds, 0.001),
+            sleep=sleep or time.sleep,
+        ),
+        max_attempts=validate_range("max_attempts", max_attempts, 1, 50, whole=True),
+        backoff_factor=validate_range("backoff_factor", backoff_factor, 0),
+        max_retry_delay=validate_range("max_retry_delay", max_retry_delay, 0),
+        timeout=validate_range("request_timeout", request_timeout, 0.001),
         sleep=sleep,
     )
     catalog = JobCatalog(

@@ -27,13 +27,33 @@ MOVED_PREFIX = "api_"
 ALL_STATUSES = "*"
 
 
-def as_list(value: None | str | Sequence[str]) -> list[str]:
-    """Accepts one value, a comma-separated string or a list (TOML, env or CLI) as a list."""
+def as_list(value: Any) -> list[str]:
+    """Accepts one value, a comma-separated string or a list (TOML, env or CLI) as a list; a
+    lone number (`account_id = 123` in TOML) becomes its text, for validation to judge."""
     if value is None:
         return []
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, Sequence):
+        return [str(value)]
     return [str(v).strip() for v in value if str(v).strip()]
+
+
+def validate_range(
+    name: str, value: Any, low: float, high: float | None = None, whole: bool = False
+) -> Any:
+    """`value` when it is a number (a whole one if `whole`) from `low` to `high`; otherwise a
+    `ConfigurationError` naming the setting, the value and the range allowed."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    fits = number and (not whole or float(value).is_integer())
+    if not fits or value < low or (high is not None and value > high):
+        kind = "a whole number" if whole else "a number"
+        bounds = f"from {low:g} to {high:g}" if high is not None else f"of at least {low:g}"
+        raise ConfigurationError(
+            f"Invalid {name} {value!r}: it must be {kind} {bounds}"
+            f" (sources.cloudflare_email_security.{name})"
+        )
+    return int(value) if whole else value
 
 
 def validate_account_ids(account_ids: list[str]) -> list[str]:
