@@ -18,7 +18,7 @@ class CloudflareCursorPaginator(JSONResponseCursorPaginator):
     Stops with `RunawayPaginationError` when a cursor comes back a second time (the listing would
     loop) or when more than `max_pages` pages arrive (more than the listing can have).
     `max_pages` may be a function of the page size: it is then given the size the server
-    actually serves (`result_info.per_page`, else the items of a page that has a next one),
+    actually serves (the items of a page that has a next one, else `result_info.per_page`),
     since a server may cap the size asked for.
     """
 
@@ -56,14 +56,15 @@ class CloudflareCursorPaginator(JSONResponseCursorPaginator):
         return self.max_pages(self.page_size or 1)
 
     def _note_page_size(self, response: Response, data: list[Any] | None) -> None:
-        """The smallest page size served so far, from a page that has a next one."""
-        info = response.json().get("result_info")
-        reported = info.get("per_page") if isinstance(info, dict) else None
-        if isinstance(reported, int) and reported > 0:
-            size = reported
-        elif data and len(data) == 1 and hasattr(data[0], "num_rows"):  # a page read as Arrow
+        """The smallest page size served so far, from a page that has a next one: its items
+        (what the server really serves), else its `result_info.per_page`."""
+        if data and len(data) == 1 and hasattr(data[0], "num_rows"):  # a page read as Arrow
             size = int(data[0].num_rows)
         else:
             size = len(data or [])
+        if size <= 0:
+            info = response.json().get("result_info")
+            reported = info.get("per_page") if isinstance(info, dict) else None
+            size = reported if isinstance(reported, int) and reported > 0 else 0
         if size > 0:
             self.page_size = size if self.page_size is None else min(self.page_size, size)
