@@ -97,6 +97,36 @@ def test_wrong_token_is_one_clear_line_and_exit_1(env: dict[str, str], tmp_path:
             ["--destination", "nowhere"], {}, "Unknown destination 'nowhere'", id="destination"
         ),
         pytest.param([], {"CLOUDFLARE_API_TOKEN": ""}, "No credentials", id="no-token"),
+        pytest.param(
+            [],
+            {"SOURCES__CLOUDFLARE_EMAIL_SECURITY__WORKERS": "abc"},
+            "The configured workers is not a valid int",
+            id="workers-abc",
+        ),
+        pytest.param(
+            [],
+            {"SOURCES__CLOUDFLARE_EMAIL_SECURITY__MAX_ATTEMPTS": "0"},
+            "Invalid max_attempts 0: it must be a whole number from 1 to 50",
+            id="max-attempts-0",
+        ),
+        pytest.param(
+            [],
+            {"SOURCES__CLOUDFLARE_EMAIL_SECURITY__BACKOFF_FACTOR": "-1"},
+            "Invalid backoff_factor -1.0: it must be a number of at least 0",
+            id="backoff-negative",
+        ),
+        pytest.param(
+            [],
+            {"SOURCES__CLOUDFLARE_EMAIL_SECURITY__MAX_RETRY_DELAY": "-5"},
+            "Invalid max_retry_delay -5.0: it must be a number of at least 0",
+            id="retry-delay-negative",
+        ),
+        pytest.param(
+            [],
+            {"CLOUDFLARE_ACCOUNT_ID": "", "SOURCES__CLOUDFLARE_EMAIL_SECURITY__ACCOUNT_ID": "123"},
+            "Invalid account id '123'",
+            id="account-number",
+        ),
         pytest.param(["--account-id", "f" * 32], {}, "Account", id="unknown-account"),
     ],
 )
@@ -164,6 +194,32 @@ def test_demo_runs_offline_and_shows_results(tmp_path: Path) -> None:
     assert "marked deleted" in out and "Messages per job and status" in out
     assert str(tmp_path / "demo" / "cf_bulk_sync.duckdb") in out
     assert (tmp_path / "demo" / "cf_bulk_sync.duckdb").exists()
+
+
+def test_demo_only_ever_deletes_a_folder_it_made(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("the user's own file")
+    refused = cli("demo", "--dir", str(mine), "--jobs", "2", env={}, cwd=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        f"cf-bulk-sync: error: {mine} exists and was not made by `cf-bulk-sync demo`: not"
+        " touching it; pass --dir with a new or empty folder"
+    )
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    env = {"DLT_DATA_DIR": str(tmp_path / "dlt")}
+    for _ in range(2):  # a folder the demo made is emptied and reused
+        made = cli("demo", "--dir", "made", "--jobs", "2", env=env, cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+    assert (tmp_path / "made" / ".cf-bulk-sync-demo").is_file()
+
+
+def test_version_names_the_installed_package(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    result = cli("--version", env={}, cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"cf-bulk-sync {version('cf-bulk-sync')}"
 
 
 def test_simulate_serves_until_stopped(tmp_path: Path) -> None:

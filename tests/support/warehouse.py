@@ -27,3 +27,22 @@ def query(database: Path, sql: str) -> list[Any]:
     with duckdb.connect(str(database), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         return con.sql(sql).fetchall()
+
+
+def columns_containing(database: Path, text: str) -> list[tuple[str, str, str]]:
+    """Every (schema, table, column) of text or JSON type whose values contain `text`: DuckDB
+    compresses strings on disk, so a search of the file's bytes alone would miss them."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        columns = con.sql(
+            "select table_schema, table_name, column_name from information_schema.columns"
+            " where data_type in ('VARCHAR', 'JSON')"
+        ).fetchall()
+        return [
+            (schema, table, column)
+            for schema, table, column in columns
+            if con.execute(
+                f'select count(*) from "{schema}"."{table}" where cast("{column}" as varchar)'
+                " like ?",
+                [f"%{text}%"],
+            ).fetchall()[0][0]
+        ]

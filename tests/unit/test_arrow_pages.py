@@ -19,7 +19,7 @@ from cf_bulk_sync.source.arrow_pages import (
 )
 
 from ..support.warehouse import duckdb_pipeline
-from .fakes import ACCOUNT, BASE, FakeAPI, job, message, ok
+from .fakes import ACCOUNT, BASE, J1, FakeAPI, job, message, ok
 
 
 def stamped(*items: dict) -> list[dict]:
@@ -62,7 +62,7 @@ def test_anything_undocumented_goes_to_dlt_row_by_row(odd: dict) -> None:
 
 def load(tmp_path: Path, name: str, items: list[dict]) -> Any:
     with requests_mock.Mocker() as mock:
-        FakeAPI(mock, [job("j1", total=len(items))], {"j1": items}, per_page=3)
+        FakeAPI(mock, [job(J1, total=len(items))], {J1: items}, per_page=3)
         pipeline = duckdb_pipeline(tmp_path, name=name, work=name)
         result = sync(pipeline, account_id=ACCOUNT, api_token="t", base_url=BASE, per_page=3)
         assert result.error is None and not result.stats.job_errors

@@ -7,7 +7,7 @@ from cf_bulk_sync.loading.pipeline import sync
 from cf_bulk_sync.source.privacy import Pseudonymizer
 
 from ..support.warehouse import duckdb_pipeline
-from .fakes import ACCOUNT, BASE, FakeAPI, job, message
+from .fakes import ACCOUNT, BASE, J1, FakeAPI, job, message
 
 
 def test_same_address_same_pseudonym_other_key_other_pseudonym() -> None:
@@ -44,9 +44,9 @@ def test_no_address_reaches_the_warehouse_when_pseudonymising(tmp_path: Path) ->
     with requests_mock.Mocker() as mock:
         FakeAPI(
             mock,
-            [job("j1", total=2, status_message="Cancelled by boss@example.com")],
+            [job(J1, total=2, status_message="Cancelled by boss@example.com")],
             {
-                "j1": [
+                J1: [
                     message("m1", "FAILED", status_message="Mailbox x@example.com not found"),
                     message("m2"),
                 ]

@@ -8,7 +8,7 @@ from cf_bulk_sync.loading.pipeline import sync
 from cf_bulk_sync.outcome import decide
 
 from ..support.warehouse import duckdb_pipeline, query
-from .fakes import ACCOUNT, BASE, FakeAPI, job, message
+from .fakes import A_1, ACCOUNT, B_1, BASE, J1, J_BUSY, J_DONE, FakeAPI, job, message
 
 TOKEN = "tok-unit-7c1d"
 
@@ -32,12 +32,12 @@ def api() -> Any:
         yield FakeAPI(
             mock,
             jobs=[
-                job("j-done", "COMPLETED", 3),
-                job("j-busy", "PROCESSING", 2, messages_pending=1),
+                job(J_DONE, "COMPLETED", 3),
+                job(J_BUSY, "PROCESSING", 2, messages_pending=1),
             ],
             messages={
-                "j-done": [message("m1"), message("m2", "FAILED"), message("m3", "SKIPPED")],
-                "j-busy": [message("m1", "PENDING"), message("m9")],
+                J_DONE: [message("m1"), message("m2", "FAILED"), message("m3", "SKIPPED")],
+                J_BUSY: [message("m1", "PENDING"), message("m9")],
             },
         )
 
@@ -52,11 +52,11 @@ def test_rows_are_stamped_with_job_and_account(api: FakeAPI, tmp_path: Path) -> 
             " cloudflare_email_security.bulk_job_messages",
         )
     ) == [
-        ("j-busy", "m1", ACCOUNT, "PENDING"),
-        ("j-busy", "m9", ACCOUNT, "COMPLETED"),
-        ("j-done", "m1", ACCOUNT, "COMPLETED"),
-        ("j-done", "m2", ACCOUNT, "FAILED"),
-        ("j-done", "m3", ACCOUNT, "SKIPPED"),
+        (J_BUSY, "m1", ACCOUNT, "PENDING"),
+        (J_BUSY, "m9", ACCOUNT, "COMPLETED"),
+        (J_DONE, "m1", ACCOUNT, "COMPLETED"),
+        (J_DONE, "m2", ACCOUNT, "FAILED"),
+        (J_DONE, "m3", ACCOUNT, "SKIPPED"),
     ]
     assert sorted(
         rows(
@@ -64,7 +64,7 @@ def test_rows_are_stamped_with_job_and_account(api: FakeAPI, tmp_path: Path) -> 
             "select job_id, account_id, messages_successful from"
             " cloudflare_email_security.bulk_jobs",
         )
-    ) == [("j-busy", ACCOUNT, 2), ("j-done", ACCOUNT, 3)]
+    ) == [(J_BUSY, ACCOUNT, 2), (J_DONE, ACCOUNT, 3)]
     assert result.stats.rows_by_status == {"COMPLETED": 2, "FAILED": 1, "SKIPPED": 1, "PENDING": 1}
 
 
@@ -73,15 +73,15 @@ def test_settled_jobs_are_skipped_on_the_next_run(api: FakeAPI, tmp_path: Path) 
     # 1 list page (2 jobs, per_page 2) + 2 pages of j-done + 1 page of j-busy
     assert (len(api.cursors("")), api.count()) == (1, 3)
     api.queries.clear()
-    api.messages["j-busy"][0]["status"] = "COMPLETED"
+    api.messages[J_BUSY][0]["status"] = "COMPLETED"
     second = run(tmp_path)
     assert (len(api.cursors("")), api.count()) == (1, 1)
-    assert [q["path"] for q in api.queries if q["path"]] == ["/j-busy/messages"]
+    assert [q["path"] for q in api.queries if q["path"]] == [f"/{J_BUSY}/messages"]
     assert (second.stats.jobs_skipped, second.stats.jobs_synced) == (1, 1)
     assert rows(
         tmp_path,
         "select status from cloudflare_email_security.bulk_job_messages"
-        " where job_id = 'j-busy' and message_id = 'm1'",
+        f" where job_id = '{J_BUSY}' and message_id = 'm1'",
     ) == [("COMPLETED",)]
     assert rows(tmp_path, "select count(*) from cloudflare_email_security.bulk_job_messages") == [
         (5,)
@@ -97,16 +97,17 @@ def test_full_refresh_fetches_settled_jobs_again(api: FakeAPI, tmp_path: Path) -
 
 def test_a_vanished_job_is_kept_and_marked_deleted(api: FakeAPI, tmp_path: Path) -> None:
     run(tmp_path)
-    api.jobs = [j for j in api.jobs if j["job_id"] != "j-done"]
+    api.jobs = [j for j in api.jobs if j["job_id"] != J_DONE]
     result = run(tmp_path)
     assert result.stats.jobs_deleted == 1
     assert rows(
         tmp_path,
         "select job_id from cloudflare_email_security.bulk_job_deletions"
         " where deleted_at is not null",
-    ) == [("j-done",)]
+    ) == [(J_DONE,)]
     assert rows(
-        tmp_path, "select count(*) from cloudflare_email_security.bulk_jobs where job_id = 'j-done'"
+        tmp_path,
+        f"select count(*) from cloudflare_email_security.bulk_jobs where job_id = '{J_DONE}'",
     ) == [(1,)]
     third = run(tmp_path)
     assert third.stats.jobs_deleted == 0  # marked once
@@ -126,12 +127,12 @@ def test_status_filter_does_not_settle_the_job_for_all_statuses(
 
 
 def test_keyless_items_are_kept_aside_not_loaded(api: FakeAPI, tmp_path: Path) -> None:
-    api.messages["j-done"].append({"status": "FAILED", "note": "no id"})
+    api.messages[J_DONE].append({"status": "FAILED", "note": "no id"})
     result = run(tmp_path)
     assert result.stats.rows_rejected == 1 and decide(result).exit_code == 0
     assert rows(
         tmp_path, "select job_id, reason from cloudflare_email_security.bulk_job_messages_rejected"
-    ) == [("j-done", "item without message_id")]
+    ) == [(J_DONE, "item without message_id")]
 
 
 def test_bad_input_fails_before_any_request(api: FakeAPI, tmp_path: Path) -> None:
@@ -174,9 +175,9 @@ def test_dlt_names_win_over_cloudflare_names(
 def test_several_accounts_in_one_run(tmp_path: Path) -> None:
     other = "fedcba9876543210fedcba9876543210"
     with requests_mock.Mocker() as mock:
-        first = FakeAPI(mock, [job("a-1", total=1)], {"a-1": [message("m1")]})
+        first = FakeAPI(mock, [job(A_1, total=1)], {A_1: [message("m1")]})
         second = FakeAPI(
-            mock, [job("b-1", total=2)], {"b-1": [message("m1"), message("m2")]}, account=other
+            mock, [job(B_1, total=2)], {B_1: [message("m1"), message("m2")]}, account=other
         )
         result = run(tmp_path, account_id=f"{ACCOUNT},{other}")
         assert decide(result).exit_code == 0 and (first.count(), second.count()) == (1, 1)
@@ -186,7 +187,7 @@ def test_several_accounts_in_one_run(tmp_path: Path) -> None:
             "select account_id, job_id, count(*) from"
             " cloudflare_email_security.bulk_job_messages group by all",
         )
-    ) == [(ACCOUNT, "a-1", 1), (other, "b-1", 2)]
+    ) == [(ACCOUNT, A_1, 1), (other, B_1, 2)]
 
 
 def test_odd_items_are_loaded_or_set_aside_by_rule(tmp_path: Path) -> None:
@@ -213,7 +214,7 @@ def test_odd_items_are_loaded_or_set_aside_by_rule(tmp_path: Path) -> None:
         ),
     ]
     with requests_mock.Mocker() as mock:
-        FakeAPI(mock, [job("j1", total=len(items))], {"j1": items}, per_page=5)
+        FakeAPI(mock, [job(J1, total=len(items))], {J1: items}, per_page=5)
         result = run(tmp_path)
     assert decide(result).exit_code == 0 and result.stats.rows_rejected == 1
     assert result.stats.rows == len(items) - 1
@@ -248,7 +249,7 @@ def test_a_job_listed_twice_is_fetched_and_loaded_once(api: FakeAPI, tmp_path: P
     api.jobs = api.jobs + [api.jobs[0]]  # j-done again on a later page
     result = run(tmp_path)
     assert decide(result).exit_code == 0 and result.appended_messages
-    assert len([q for q in api.queries if q["path"] == "/j-done/messages"]) == 2  # its 2 pages
+    assert len([q for q in api.queries if q["path"] == f"/{J_DONE}/messages"]) == 2  # its 2 pages
     assert rows(
         tmp_path,
         "select count(*), count(distinct (job_id, message_id)) from"
@@ -265,7 +266,7 @@ def test_an_empty_table_is_appended_to_and_a_filled_one_merged(
         " 'cloudflare_email_security_staging' and table_name = 'bulk_job_messages'"
     )
     assert first.appended_messages and rows(tmp_path, staged) == [(0,)]
-    api.messages["j-busy"][0]["status"] = "COMPLETED"
+    api.messages[J_BUSY][0]["status"] = "COMPLETED"
     second = run(tmp_path)
     assert not second.appended_messages and rows(tmp_path, staged) == [(1,)]
     assert sorted(
@@ -274,11 +275,11 @@ def test_an_empty_table_is_appended_to_and_a_filled_one_merged(
             "select job_id, message_id, status from cloudflare_email_security.bulk_job_messages",
         )
     ) == [
-        ("j-busy", "m1", "COMPLETED"),
-        ("j-busy", "m9", "COMPLETED"),
-        ("j-done", "m1", "COMPLETED"),
-        ("j-done", "m2", "FAILED"),
-        ("j-done", "m3", "SKIPPED"),
+        (J_BUSY, "m1", "COMPLETED"),
+        (J_BUSY, "m9", "COMPLETED"),
+        (J_DONE, "m1", "COMPLETED"),
+        (J_DONE, "m2", "FAILED"),
+        (J_DONE, "m3", "SKIPPED"),
     ]
 
 

@@ -65,12 +65,13 @@ def _run(args: argparse.Namespace) -> int:
 def show(outcome: RunOutcome, title: str = "cf-bulk-sync run", out: TextIO | None = None) -> None:
     """Prints the outcome: the summary and the models on `out` (stdout), what failed on
     stderr."""
+    from ..source.helpers import printable
     from .summary import format_build, format_summary
 
     out = out or sys.stdout
     if outcome.sync is None:  # refused: locked, or bad input before anything ran
         prefix = "" if outcome.exit_code == ExitCode.LOCKED else "error: "
-        print(f"cf-bulk-sync: {prefix}{outcome.error}", file=sys.stderr)
+        print(f"cf-bulk-sync: {prefix}{printable(outcome.error, 500)}", file=sys.stderr)
         return
     print(format_summary(outcome, title), file=out)
     if outcome.build is not None:
@@ -79,7 +80,7 @@ def show(outcome: RunOutcome, title: str = "cf-bulk-sync run", out: TextIO | Non
         for failure in blocking:
             print(f"cf-bulk-sync: {failure.name}: data assertion failed", file=sys.stderr)
     if outcome.error:
-        print(f"cf-bulk-sync: error: {outcome.error}", file=sys.stderr)
+        print(f"cf-bulk-sync: error: {printable(outcome.error, 500)}", file=sys.stderr)
     if outcome.published:
         count = len(outcome.published) - 1
         print(f"published: {outcome.published[0]} and {count} Parquet files", file=out)

@@ -2,6 +2,9 @@
 
 from ..models.runner import WARN, BuildResult, describe_failure
 from ..outcome import RunOutcome
+from ..source.helpers import printable
+
+LIMIT = 500  # characters of one text in the summary
 
 
 def format_summary(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> str:
@@ -38,10 +41,14 @@ def format_summary(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> str:
             f"  rejected: {stats.rows_rejected} items without a key, kept in"
             " bulk_job_messages_rejected"
         )
-    lines.extend(f"  warning: {w}" for w in outcome.warnings)
-    lines.extend(f"  job error: {job}: {msg}" for job, msg in stats.job_errors.items())
+    # texts may quote the API: escaped and cut, so that no line can be forged or run long
+    lines.extend(f"  warning: {printable(w, LIMIT)}" for w in outcome.warnings)
+    lines.extend(
+        f"  job error: {printable(job, LIMIT)}: {printable(msg, LIMIT)}"
+        for job, msg in stats.job_errors.items()
+    )
     if outcome.error:
-        lines.append(f"  error: {outcome.error}")
+        lines.append(f"  error: {printable(outcome.error, LIMIT)}")
     return "\n".join(lines)
 
 

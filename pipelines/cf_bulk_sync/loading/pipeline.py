@@ -24,6 +24,7 @@ from ..errors import CfBulkSyncError, ConfigurationError
 from ..ops.signals import StopRequest
 from ..source import SyncStats, cloudflare_email_security
 from ..source.arrow_pages import quiet_json_column_notice
+from ..source.secrets import RedactingFilter
 from ..source.settings import MESSAGES_TABLE
 from .credentials import PASSWORD_FIX, describe_missing, postgres_destination
 from .dlt_defaults import install as install_defaults
@@ -105,6 +106,9 @@ def sync(
     stats = stats if stats is not None else SyncStats()
     result = SyncResult(stats, pipeline.destination.destination_name, pipeline.dataset_name)
     started = time.monotonic()
+    dlt_log = logging.getLogger("dlt")
+    redacting = RedactingFilter(stats.redactor)
+    dlt_log.addFilter(redacting)
     try:
         with fewer_collections():
             _sync(pipeline, result, full_refresh, stop, source_args)
@@ -113,13 +117,15 @@ def sync(
         if signum is None and stop is not None:
             signum = stop.signum  # a failure after a signal (a wait cut short) is the signal's
         if signum is None:
-            result.error = explain(e)
+            result.error = stats.redactor(explain(e))
             result.destination_failed = any(
                 isinstance(item, (DestinationConnectionError, ConfigFieldMissingException))
                 for item in causes(e)
             )
         else:  # dlt stopped normalising or loading on a signal: the package stays pending
             result.interrupted_by = signum
+    finally:
+        dlt_log.removeFilter(redacting)
     if stop is not None and stop.signum is not None and result.error is None:
         result.interrupted_by = stop.signum
     result.seconds = time.monotonic() - started

@@ -85,6 +85,9 @@ class Simulator:
         self.latency = latency
         # (requests, seconds): like Cloudflare, more than that in any window answers 429
         self.rate_limit = rate_limit
+        # the most items a page holds whatever per_page asks (Cloudflare's is 1000; a proxy
+        # or a future API may serve fewer); result_info.per_page says what was served
+        self.max_per_page = 1000
         self.cursors = Cursors(f"sim-{id(self)}-{time.time()}".encode(), cursor_ttl)
         self.counts: Counter = Counter()
         self.request_times: list[float] = []
@@ -222,7 +225,7 @@ class Simulator:
             seqs = [
                 i for i, m in enumerate(job.messages) if status is None or m["status"] == status
             ]
-            scope = f"m|{job_id}|{status}|{_per_page(params, 20)}"
+            scope = f"m|{job_id}|{status}|{_per_page(params, 20, self.max_per_page)}"
             return self._page(seqs, lambda i: fragments[i], scope, params, 20)
         status = _choice(params.get("status"), JOB_STATUSES, "status")
         action = _choice(params.get("action_type"), ("MOVE", "RELEASE"), "action_type")
@@ -232,7 +235,7 @@ class Simulator:
             if (status is None or j.status == status)
             and (action is None or j.fields["action_type"] == action)
         }
-        scope = f"j|{status}|{action}|{_per_page(params, 20)}"
+        scope = f"j|{status}|{action}|{_per_page(params, 20, self.max_per_page)}"
         return self._page(
             sorted(jobs), lambda s: json.dumps(jobs[s].as_dict()).encode(), scope, params, 20
         )
@@ -246,7 +249,7 @@ class Simulator:
         default_per_page: int,
     ) -> bytes:
         """One page of a keyset listing: items after (or before) the cursor's anchor."""
-        per_page = _per_page(params, default_per_page)
+        per_page = _per_page(params, default_per_page, self.max_per_page)
         start = 0
         if params.get("cursor"):
             try:
@@ -287,13 +290,13 @@ def error_body(code: int, message: str) -> bytes:
     ).encode()
 
 
-def _per_page(params: dict[str, str], default: int) -> int:
+def _per_page(params: dict[str, str], default: int, cap: int = 1000) -> int:
     raw = params.get("per_page")
     if raw is None:
-        return default
+        return min(default, cap)
     if not raw.isdigit() or int(raw) < 1:
         raise ApiError(400, 10001, f"per_page must be a positive integer, got {raw!r}")
-    return min(int(raw), 1000)
+    return min(int(raw), cap)
 
 
 def _one_of(value: str, allowed: tuple[str, ...], name: str) -> str:

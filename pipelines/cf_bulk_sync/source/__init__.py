@@ -36,6 +36,7 @@ from .helpers import (
     validate_workers,
 )
 from .privacy import Pseudonymizer
+from .secrets import clean_secret
 from .stats import SyncStats
 
 __all__ = ["cloudflare_email_security", "SyncStats"]
@@ -128,6 +129,14 @@ def cloudflare_email_security(
         validate_choice("action_type", action_type, settings.ACTION_TYPES),
     )
     status = validate_choice("status", status, settings.MESSAGE_STATUSES)
+    notes: list[str] = []
+    raw_key, pseudonymization_key = (
+        pseudonymization_key,
+        clean_secret("pseudonymization_key", pseudonymization_key, notes),
+    )
+    stats.redactor.add(raw_key, pseudonymization_key)
+    for note in notes:
+        stats.warn(note)
     pseudonymizer = None
     if pseudonymize_recipients:
         if not pseudonymization_key:
@@ -220,11 +229,14 @@ def bulk_job_messages(
 
     Resource state `settled_jobs` maps a job to the status filters it was fully synced under
     after it had settled; such jobs are skipped. The state is saved with the load package, so a
-    run that fails before loading never marks a job as done.
+    run that fails before loading never marks a job as done. `job_accounts` says which account
+    each entry belongs to (see `forget_absent`).
     """
     client = catalog.client
     stats = client.stats
-    settled: dict[str, list[str]] = dlt.current.resource_state().setdefault("settled_jobs", {})
+    state = dlt.current.resource_state()
+    settled: dict[str, list[str]] = state.setdefault("settled_jobs", {})
+    accounts_of: dict[str, str] = state.setdefault("job_accounts", {})
     todo = []
     seen = set()
     for account_id in catalog.account_ids:
@@ -234,6 +246,7 @@ def bulk_job_messages(
                 # twice (the first load of an empty table appends, see first_load)
                 continue
             seen.add(job["job_id"])
+            accounts_of[job["job_id"]] = account_id
             if not full_refresh and is_synced(settled.get(job["job_id"], ()), status):
                 stats.add("jobs_skipped")
             else:
@@ -246,7 +259,7 @@ def bulk_job_messages(
         # run stopped) must not be claimed as loaded.
         account_id, job = task
         pages = client.iter_messages(
-            account_id, job["job_id"], status, max_pages(job, client.per_page)
+            account_id, job["job_id"], status, lambda served: max_pages(job, served)
         )
         for page in pages:
             good, rejected, statuses = shape_messages(
@@ -310,7 +323,7 @@ def bulk_job_messages(
             else:
                 raise payload
         else:
-            forget_absent(catalog, settled)
+            forget_absent(catalog, settled, accounts_of)
     finally:
         events.close()
     for batch in batches.values():
@@ -335,12 +348,22 @@ def interruptible_sleep(stop: threading.Event) -> Callable[[float], None]:
     return sleep
 
 
-def forget_absent(catalog: JobCatalog, settled: dict[str, Any]) -> None:
-    """Drops the entries of jobs that a full listing no longer shows (deleted at Cloudflare)."""
-    if catalog.is_full_listing:
-        present = {job["job_id"] for a in catalog.account_ids for job in catalog.jobs(a)}
-        for job_id in [j for j in settled if j not in present]:
-            del settled[job_id]
+def forget_absent(
+    catalog: JobCatalog, entries: dict[str, Any], accounts_of: dict[str, str]
+) -> None:
+    """Drops the entries of jobs that this run's full listing of their own account no longer
+    shows (deleted at Cloudflare). Entries of accounts this run did not list are kept: a run of
+    one account must not make every other account's jobs be fetched again. An entry whose
+    account is unknown (state from before accounts were recorded) is kept until its job is
+    seen again."""
+    if not catalog.is_full_listing:
+        return
+    listed = set(catalog.account_ids)
+    present = {job["job_id"] for a in catalog.account_ids for job in catalog.jobs(a)}
+    for job_id in [j for j in entries if j not in present and accounts_of.get(j) in listed]:
+        del entries[job_id]
+    for job_id in [j for j in accounts_of if j not in entries and j not in present]:
+        del accounts_of[job_id]
 
 
 def _sync_state(
@@ -383,16 +406,18 @@ def bulk_job_snapshots(catalog: JobCatalog) -> Iterator[Any]:
     """One row per job in progress per run, with its status and counters as observed, and a
     last row when it settles, so that a job's progress can be charted over time.
 
-    Resource state `in_progress` holds the jobs seen in progress last time (a small set).
+    Resource state `in_progress` holds the jobs seen in progress last time (a small set), and
+    `job_accounts` the account of each.
     """
-    watching: dict[str, int] = dlt.current.resource_state().setdefault("in_progress", {})
+    state = dlt.current.resource_state()
+    watching: dict[str, int] = state.setdefault("in_progress", {})
+    accounts_of: dict[str, str] = state.setdefault("job_accounts", {})
     now = pendulum.now("UTC")
     rows = []
-    present = set()
     for account_id in catalog.account_ids:
         for job in catalog.jobs(account_id):
             job_id = job["job_id"]
-            present.add(job_id)
+            accounts_of[job_id] = account_id
             settled = is_job_settled(job)
             if not settled or job_id in watching:
                 rows.append(
@@ -408,9 +433,7 @@ def bulk_job_snapshots(catalog: JobCatalog) -> Iterator[Any]:
                 watching.pop(job_id, None)
             else:
                 watching[job_id] = 1
-    if catalog.is_full_listing:
-        for job_id in [j for j in watching if j not in present]:
-            del watching[job_id]
+    forget_absent(catalog, watching, accounts_of)
     if rows:
         yield rows
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from .client import CloudflareClient
 from .errors import NotFoundError
+from .helpers import is_uuid, printable
 
 
 class JobCatalog:
@@ -37,7 +38,7 @@ class JobCatalog:
         if not self.job_ids:
             jobs = []
             for page in self.client.iter_jobs(account_id, self.action_type):
-                jobs.extend(page)
+                jobs.extend(self._keyed(account_id, page))
             return jobs
         missing = self._missing.setdefault(account_id, set())
         found = []
@@ -48,6 +49,21 @@ class JobCatalog:
                 missing.add(job_id)
                 self.client.stats.warn(f"job {job_id} not found in account {account_id}")
         return found
+
+    def _keyed(self, account_id: str, page: list[Any]) -> list[dict[str, Any]]:
+        """The page's jobs whose id is a UUID. Anything else is set aside, named in a warning
+        and never requested: an id goes into URL paths and table keys."""
+        good = []
+        for job in page:
+            job_id = job.get("job_id") if isinstance(job, dict) else None
+            if is_uuid(job_id):
+                good.append(job)
+            else:
+                self.client.stats.warn(
+                    f"job list of account {account_id}: an item with job_id"
+                    f" {printable(job_id, 60)} is not a UUID: set aside, never requested"
+                )
+        return good
 
     def covers(self, account_id: str, job_id: str, action_type: str | None) -> bool:
         """Whether this run's listing would have shown the job if it still existed, i.e. whether

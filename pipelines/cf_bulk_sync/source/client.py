@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from dlt.common import logger
@@ -168,7 +169,7 @@ class CloudflareClient:
 
     def get_job(self, account_id: str, job_id: str) -> dict[str, Any]:
         """Returns one job; raises `NotFoundError` when it does not exist (or was deleted)."""
-        path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{job_id}"
+        path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{quote(job_id, safe='')}"
         result = self._get_result(path, f"job {job_id}")
         if not isinstance(result, dict):
             raise TransientAPIError(f"job {job_id}: the API returned no job object")
@@ -230,7 +231,7 @@ class CloudflareClient:
         account_id: str,
         job_id: str,
         status: str | None = None,
-        max_pages: int | None = None,
+        max_pages: int | Callable[[int], int] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Yields one job's messages page by page, following `result_info.next`: a page is a
         list of item dicts, or a list holding one Arrow table (see `arrow_pages.is_arrow_page`).
@@ -242,7 +243,8 @@ class CloudflareClient:
         params: dict[str, Any] = {"per_page": self.per_page}
         if status:
             params["status"] = status
-        path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{job_id}/messages"
+        job = quote(job_id, safe="")  # never a path of its own, whatever the API sent
+        path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{job}/messages"
         yielded: set[Any] = set()
         restarted = False
         while True:

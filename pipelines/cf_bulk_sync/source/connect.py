@@ -9,7 +9,8 @@ from typing import Any
 from . import settings
 from .budget import RequestBudget
 from .client import CloudflareAuth, CloudflareClient
-from .helpers import validate_credentials, validate_per_page
+from .helpers import validate_credentials, validate_per_page, validate_range
+from .secrets import clean_secret
 from .stats import SyncStats
 
 
@@ -30,18 +31,33 @@ def make_client(
 ) -> CloudflareClient:
     """The client of a sync (or of `cf-bulk-sync check`) from the source's configuration. The
     token falls back to CLOUDFLARE_API_TOKEN, the API root to CLOUDFLARE_API_BASE_URL and then
-    Cloudflare's; raises `ConfigurationError` for missing credentials or a bad per_page."""
-    token = api_token or os.environ.get(settings.ENV_API_TOKEN)
+    Cloudflare's; raises `ConfigurationError` for missing credentials or a setting out of its
+    range. Whitespace around a credential is stripped (a warning in `stats`), and every
+    credential is registered with `stats.redactor` before any request (see secrets)."""
+    stats = stats if stats is not None else SyncStats()
+    notes: list[str] = []
+    raw_token = api_token or os.environ.get(settings.ENV_API_TOKEN)
+    token = clean_secret("api_token", raw_token, notes)
+    api_email = clean_secret("api_email", api_email, notes)
+    raw_key = api_key
+    api_key = clean_secret("api_key", api_key, notes)
+    stats.redactor.add(raw_token, token, raw_key, api_key)
+    for note in notes:
+        stats.warn(note)
     validate_credentials(token, api_email, api_key)
     return CloudflareClient(
         CloudflareAuth(token, api_email, api_key),
         base_url=base_url or os.environ.get(settings.ENV_BASE_URL) or settings.DEFAULT_BASE_URL,
         per_page=validate_per_page(per_page),
         stats=stats,
-        budget=RequestBudget(request_budget, request_budget_seconds, sleep=sleep or time.sleep),
-        max_attempts=max_attempts,
-        backoff_factor=backoff_factor,
-        max_retry_delay=max_retry_delay,
-        timeout=request_timeout,
+        budget=RequestBudget(
+            validate_range("request_budget", request_budget, 1, whole=True),
+            validate_range("request_budget_seconds", request_budget_seconds, 0.001),
+            sleep=sleep or time.sleep,
+        ),
+        max_attempts=validate_range("max_attempts", max_attempts, 1, 50, whole=True),
+        backoff_factor=validate_range("backoff_factor", backoff_factor, 0),
+        max_retry_delay=validate_range("max_retry_delay", max_retry_delay, 0),
+        timeout=validate_range("request_timeout", request_timeout, 0.001),
         sleep=sleep,
     )

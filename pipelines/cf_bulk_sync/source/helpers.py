@@ -10,23 +10,33 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from dlt.common.normalizers.naming.snake_case import NamingConvention
+
 from . import settings
 from .arrow_pages import count_statuses, is_arrow_page, stamp
 from .errors import ConfigurationError
 from .privacy import Pseudonymizer
 
 _ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+NAMING = NamingConvention()  # dlt's default naming, as the destination will see the fields
+OUR_COLUMNS = frozenset(settings.MESSAGE_COLUMNS) | {"action_params"}
+MOVED_PREFIX = "api_"
 
 # The status filter a job was fully synced under; "*" means every status.
 ALL_STATUSES = "*"
 
 
-def as_list(value: None | str | Sequence[str]) -> list[str]:
-    """Accepts one value, a comma-separated string or a list (TOML, env or CLI) as a list."""
+def as_list(value: Any) -> list[str]:
+    """Accepts one value, a comma-separated string or a list (TOML, env or CLI) as a list; a
+    lone number (`account_id = 123` in TOML) becomes its text, for validation to judge."""
     if value is None:
         return []
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, Sequence):
+        return [str(value)]
     return [str(v).strip() for v in value if str(v).strip()]
 
 
@@ -35,6 +45,23 @@ def account_ids_of(account_id: None | str | Sequence[str]) -> list[str]:
     return validate_account_ids(
         as_list(account_id) or as_list(os.environ.get(settings.ENV_ACCOUNT_ID))
     )
+
+
+def validate_range(
+    name: str, value: Any, low: float, high: float | None = None, whole: bool = False
+) -> Any:
+    """`value` when it is a number (a whole one if `whole`) from `low` to `high`; otherwise a
+    `ConfigurationError` naming the setting, the value and the range allowed."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    fits = number and (not whole or float(value).is_integer())
+    if not fits or value < low or (high is not None and value > high):
+        kind = "a whole number" if whole else "a number"
+        bounds = f"from {low:g} to {high:g}" if high is not None else f"of at least {low:g}"
+        raise ConfigurationError(
+            f"Invalid {name} {value!r}: it must be {kind} {bounds}"
+            f" (sources.cloudflare_email_security.{name})"
+        )
+    return int(value) if whole else value
 
 
 def validate_account_ids(account_ids: list[str]) -> list[str]:
@@ -50,6 +77,29 @@ def validate_account_ids(account_ids: list[str]) -> list[str]:
                 " (the id in your dashboard's URL)"
             )
     return account_ids
+
+
+def is_uuid(value: Any) -> bool:
+    """A job id as the API documents it: a UUID in its canonical text form."""
+    return isinstance(value, str) and bool(_UUID.match(value))
+
+
+def printable(value: Any, limit: int = 120) -> str:
+    """A value from the API made safe to show in one line: control characters escaped (no
+    forged lines, no terminal escapes) and cut at `limit` characters."""
+    text = repr(value) if not isinstance(value, str) else value
+    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def keep_ours(item: dict[str, Any]) -> None:
+    """Moves aside API fields that would land in one of our columns once dlt normalises their
+    names (`Status` -> status, `retryCount` -> retry_count) or in dlt's own (`_dlt_id`, the
+    row id the crash repair relies on): they are kept as `api_<name>`, never over ours."""
+    for key in list(item):
+        normal = NAMING.normalize_identifier(key)
+        if normal.startswith("_dlt") or (normal != key and normal in OUR_COLUMNS):
+            item[f"{MOVED_PREFIX}{key}"] = item.pop(key)
 
 
 def validate_job_ids(job_ids: list[str]) -> list[str]:
@@ -170,6 +220,7 @@ def shape_messages(
                 }
             )
             continue
+        keep_ours(item)
         item["job_id"] = job_id
         item["account_id"] = account_id
         good.append(item)

@@ -1,5 +1,6 @@
 """Cursor paging over Cloudflare's `result_info.next`, with guards against runaway listings."""
 
+from collections.abc import Callable
 from typing import Any
 
 from dlt.common.jsonpath import compile_path
@@ -16,13 +17,17 @@ class CloudflareCursorPaginator(JSONResponseCursorPaginator):
 
     Stops with `RunawayPaginationError` when a cursor comes back a second time (the listing would
     loop) or when more than `max_pages` pages arrive (more than the listing can have).
+    `max_pages` may be a function of the page size: it is then given the size the server
+    actually serves (the items of a page that has a next one, else `result_info.per_page`),
+    since a server may cap the size asked for.
     """
 
-    def __init__(self, what: str, max_pages: int | None = None) -> None:
+    def __init__(self, what: str, max_pages: int | Callable[[int], int] | None = None) -> None:
         super().__init__(cursor_path=NEXT_CURSOR, cursor_param="cursor")
         self.what = what
         self.max_pages = max_pages
         self.pages = 0
+        self.page_size: int | None = None
         self._seen_cursors: set[str] = set()
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
@@ -37,8 +42,29 @@ class CloudflareCursorPaginator(JSONResponseCursorPaginator):
                 f" {self.pages} pages; stopped to avoid an endless listing"
             )
         self._seen_cursors.add(cursor)
-        if self.max_pages is not None and self.pages >= self.max_pages:
+        self._note_page_size(response, data)
+        limit = self.limit()
+        if limit is not None and self.pages >= limit:
             raise RunawayPaginationError(
-                f"{self.what}: the API offered a page past the {self.max_pages} pages this"
+                f"{self.what}: the API offered a page past the {limit} pages this"
                 " listing can have; stopped to avoid an endless listing"
             )
+
+    def limit(self) -> int | None:
+        if self.max_pages is None or isinstance(self.max_pages, int):
+            return self.max_pages
+        return self.max_pages(self.page_size or 1)
+
+    def _note_page_size(self, response: Response, data: list[Any] | None) -> None:
+        """The smallest page size served so far, from a page that has a next one: its items
+        (what the server really serves), else its `result_info.per_page`."""
+        if data and len(data) == 1 and hasattr(data[0], "num_rows"):  # a page read as Arrow
+            size = int(data[0].num_rows)
+        else:
+            size = len(data or [])
+        if size <= 0:
+            info = response.json().get("result_info")
+            reported = info.get("per_page") if isinstance(info, dict) else None
+            size = reported if isinstance(reported, int) and reported > 0 else 0
+        if size > 0:
+            self.page_size = size if self.page_size is None else min(self.page_size, size)

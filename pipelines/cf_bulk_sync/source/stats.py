@@ -4,6 +4,8 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .secrets import Redactor
+
 
 @dataclass
 class SyncStats:
@@ -22,6 +24,8 @@ class SyncStats:
     rows_by_status: Counter = field(default_factory=Counter)
     job_errors: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # every text kept here is redacted: it reaches the terminal, sync_runs and the dashboard
+    redactor: Redactor = field(default_factory=Redactor, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, name: str, amount: int = 1) -> None:
@@ -34,11 +38,11 @@ class SyncStats:
 
     def job_failed(self, job_id: str, message: str) -> None:
         with self._lock:
-            self.job_errors[job_id] = message
+            self.job_errors[job_id] = self.redactor(message)
 
     def warn(self, message: str) -> None:
         with self._lock:
-            self.warnings.append(message)
+            self.warnings.append(self.redactor(message))
 
     @property
     def rows(self) -> int:
