@@ -21,8 +21,9 @@ exit codes: 0 complete, every blocking data check passed; 1 configuration or fat
 (nothing half-marked: the next run picks up where it stopped); 2 bad command line; 3 partial:
 some jobs not fetched (named in the summary), the rest loaded and recorded; 4 a blocking data
 check failed on complete data (named, with its first offending rows); 5 another run of the
-same pipeline holds the lock (this run changed nothing); 130 / 143 stopped by SIGINT / SIGTERM
-(what was fetched is loaded; the next run fetches the rest)
+same pipeline holds the lock, or the DuckDB warehouse is busy past its wait (this run changed
+nothing); 130 / 143 stopped by SIGINT / SIGTERM (what was fetched is loaded; the next run
+fetches the rest)
 """
 
 READER_NOTE = """
