@@ -160,12 +160,7 @@ class CloudflareClient:
         try:
             yield from self._pages(path, params, paginator)
         except NotFoundError as e:
-            raise AccountError(
-                f"Account {account_id} not found ({e}): check account_id",
-                e.status_code,
-                e.errors,
-                e.path,
-            ) from None
+            raise account_not_found(account_id, e) from None
 
     def get_job(self, account_id: str, job_id: str) -> dict[str, Any]:
         """Returns one job; raises `NotFoundError` when it does not exist (or was deleted)."""
@@ -183,12 +178,7 @@ class CloudflareClient:
         try:
             result = self._get_result(path, f"job list of account {account_id}", {"per_page": 1})
         except NotFoundError as e:
-            raise AccountError(
-                f"Account {account_id} not found ({e}): check account_id",
-                e.status_code,
-                e.errors,
-                e.path,
-            ) from None
+            raise account_not_found(account_id, e) from None
         return len(result) if isinstance(result, list) else 0
 
     def verify_token(self, account_ids: Sequence[str] = ()) -> TokenStatus:
@@ -309,3 +299,13 @@ class CloudflareClient:
                 f"{what}: network error persisted after {self.max_attempts} attempts"
                 f" ({type(e).__name__})"
             ) from None
+
+
+def account_not_found(account_id: str, error: NotFoundError) -> AccountError:
+    """A 404 on an account's job list: the account id is what is wrong."""
+    return AccountError(
+        f"Account {account_id} not found ({error}): check account_id",
+        error.status_code,
+        error.errors,
+        error.path,
+    )
