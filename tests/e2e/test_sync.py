@@ -229,3 +229,24 @@ def test_a_lost_working_folder_is_restored_from_the_warehouse(syncer: Syncer) ->
     assert dict(syncer.sim.counts) == expected_requests(syncer.sim.world, only_unsettled=True)
     assert again.stats.jobs_skipped > 0
     assert_equals_truth(syncer)
+
+
+def test_an_expired_cursor_on_the_job_list_restarts_the_list(
+    syncer: Syncer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim = syncer.sim
+    original = sim.respond
+    expired = []
+
+    def expire_once_mid_job_list(route: Any, query: Any) -> bytes:
+        if route["job"] is None and "cursor" in query and not expired:
+            expired.append(query["cursor"])
+            sim.expire_cursors()
+        return original(route, query)
+
+    monkeypatch.setattr(sim, "respond", expire_once_mid_job_list)
+    result = syncer.run(per_page=PER_PAGE)
+    assert decide(result).exit_code == 0 and expired, result.error
+    assert result.stats.cursor_restarts == 1
+    assert result.stats.jobs_seen == len(sim.world.jobs)  # each job listed once
+    assert_equals_truth(syncer)

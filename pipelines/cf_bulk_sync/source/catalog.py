@@ -3,8 +3,10 @@
 import threading
 from typing import Any
 
+from dlt.common import logger
+
 from .client import CloudflareClient
-from .errors import NotFoundError
+from .errors import CursorRejectedError, NotFoundError
 from .helpers import is_uuid, printable
 
 
@@ -36,10 +38,7 @@ class JobCatalog:
 
     def _list(self, account_id: str) -> list[dict[str, Any]]:
         if not self.job_ids:
-            jobs = []
-            for page in self.client.iter_jobs(account_id, self.action_type):
-                jobs.extend(self._keyed(account_id, page))
-            return jobs
+            return self._listing(account_id)
         missing = self._missing.setdefault(account_id, set())
         found = []
         for job_id in self.job_ids:
@@ -49,6 +48,25 @@ class JobCatalog:
                 missing.add(job_id)
                 self.client.stats.warn(f"job {job_id} not found in account {account_id}")
         return found
+
+    def _listing(self, account_id: str) -> list[dict[str, Any]]:
+        """The account's whole job list. An expired or rejected cursor restarts it from the
+        first page once (the only safe recovery, as for a job's messages); a second expiry
+        fails the run with the cursor error."""
+        restarted = False
+        while True:
+            jobs: list[dict[str, Any]] = []
+            try:
+                for page in self.client.iter_jobs(account_id, self.action_type):
+                    jobs.extend(page)
+            except CursorRejectedError as e:
+                if restarted:
+                    raise
+                restarted = True
+                self.client.stats.add("cursor_restarts")
+                logger.warning(f"job list of account {account_id}: {e}; restarting it")
+                continue
+            return self._keyed(account_id, jobs)
 
     def _keyed(self, account_id: str, page: list[Any]) -> list[dict[str, Any]]:
         """The page's jobs whose id is a UUID. Anything else is set aside, named in a warning
