@@ -1,6 +1,8 @@
 """What BI tools and dashboards read: the run record, the published copy, stable columns."""
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -111,3 +113,30 @@ def test_publish_refuses_a_warehouse_that_is_not_duckdb(
     )
     assert result.returncode == 1
     assert "--publish copies a DuckDB warehouse" in result.stderr
+
+
+def test_a_killed_publishs_temporary_files_are_removed_by_the_next(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    env = cli_env(simulator, tmp_path)
+    dead = _dead_pid()
+    (tmp_path / "bi" / "parquet").mkdir(parents=True)
+    left = [
+        tmp_path / "bi" / f".cf_bulk_sync.duckdb.{dead}.tmp",
+        tmp_path / "bi" / "parquet" / f".job_status_counts.{dead}.tmp",
+    ]
+    for path in left:
+        path.write_bytes(b"half a file")
+    alive = tmp_path / "bi" / f".cf_bulk_sync.duckdb.{os.getpid()}.tmp"  # a publish running
+    alive.write_bytes(b"being written")
+    result = cli("run", "--publish", "bi", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [p for p in left if p.exists()] == []
+    assert alive.exists()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid

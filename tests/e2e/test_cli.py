@@ -81,6 +81,20 @@ def test_wrong_token_is_one_clear_line_and_exit_1(env: dict[str, str], tmp_path:
 
 
 @pytest.mark.parametrize(
+    "argv",
+    [pytest.param(["--debug", "run"], id="before"), pytest.param(["run", "--debug"], id="after")],
+)
+def test_debug_before_or_after_the_command_shows_the_traceback_redacted(
+    env: dict[str, str], tmp_path: Path, argv: list[str]
+) -> None:
+    result = cli(*argv, env={**env, "CLOUDFLARE_API_TOKEN": "wrong-token-x"}, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "AuthenticationError" in result.stderr
+    assert "wrong-token-x" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
     "args,extra_env,text",
     [
         pytest.param(["--account-id", "nope"], {}, "Invalid account id 'nope'", id="account"),

@@ -46,6 +46,8 @@ def _run(args: argparse.Namespace) -> int:
             ),
         )
     )
+    if args.debug and outcome.sync is not None and outcome.sync.trace:
+        print(outcome.sync.trace, file=sys.stderr, end="")
     if args.summary_json:
         from ..run_result import write_run_result
 

@@ -203,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of requests (0..1) answered with a fault",
     )
     sim.add_argument("--latency", type=float, default=0.0, help="added seconds per request")
+    for command in commands.choices.values():
+        # also after the command (`cf-bulk-sync run --debug`); SUPPRESS keeps the value the
+        # main parser set when it is not given here
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+        )
     return parser
 
 

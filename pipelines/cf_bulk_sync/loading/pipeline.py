@@ -4,6 +4,7 @@ import gc
 import logging
 import signal
 import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ class SyncResult:
     appended_messages: bool = False
     error: str | None = None
     interrupted_by: int | None = None  # the signal that stopped it
+    trace: str | None = None  # the error's traceback, redacted, for --debug
     # the destination could not be configured or reached: writing a run record there is futile
     destination_failed: bool = False
     load_ids: list[str] = field(default_factory=list)
@@ -118,6 +120,7 @@ def sync(
             signum = stop.signum  # a failure after a signal (a wait cut short) is the signal's
         if signum is None:
             result.error = stats.redactor(explain(e))
+            result.trace = stats.redactor("".join(traceback.format_exception(e)))
             result.destination_failed = any(
                 isinstance(item, (DestinationConnectionError, ConfigFieldMissingException))
                 for item in causes(e)

@@ -17,6 +17,28 @@ from ..models.runner import load_models, reporting_dataset
 SNAPSHOT_FILE = "cf_bulk_sync.duckdb"
 
 
+def remove_leftovers(root: Path) -> list[Path]:
+    """Deletes the temporary files (`.<name>.<pid>.tmp`) a publish killed half-way left, those
+    of processes no longer running; returns what it deleted."""
+    removed = []
+    for temporary in [*root.glob(".*.tmp"), *root.glob("parquet/.*.tmp")]:
+        pid = temporary.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not _running(int(pid)):
+            temporary.unlink(missing_ok=True)
+            removed.append(temporary)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: running
+        return True
+    return True
+
+
 def publish(pipeline: dlt.Pipeline, folder: str) -> list[Path]:
     """Writes `<folder>/cf_bulk_sync.duckdb` and `<folder>/parquet/<mart>.parquet`; returns
     the paths written."""
@@ -31,6 +53,7 @@ def publish(pipeline: dlt.Pipeline, folder: str) -> list[Path]:
     marts = [m.name for m in load_models() if m.path.parent.name == "marts"]
     written: list[Path] = []
     snapshot = root / SNAPSHOT_FILE
+    remove_leftovers(root)
     partial = root / f".{SNAPSHOT_FILE}.{os.getpid()}.tmp"
     partial.unlink(missing_ok=True)
     with pipeline.sql_client() as client:
