@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlparse
 
 from .cursors import CursorError, Cursors
 from .faults import Faults
-from .world import World
+from .world import JOB_STATUSES, World
 
 DEFAULT_TOKEN = "sim-token"
 DEFAULT_EMAIL = "sim@example.com"
@@ -31,7 +31,6 @@ MESSAGE_STATUSES = (
     "CANCELLED",
     "SKIPPED",
 )
-JOB_STATUSES = ("PENDING", "DISCOVERING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED")
 ROUTE = re.compile(
     r"^/accounts/(?P<account>[^/]+)/email-security/investigate/bulk"
     r"(?:/(?P<job>[^/]+))?(?P<messages>/messages)?/?$"
