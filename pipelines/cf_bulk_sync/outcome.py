@@ -64,10 +64,6 @@ class RunOutcome:
     finished_at: datetime | None = None
 
     @property
-    def ok(self) -> bool:
-        return self.exit_code == ExitCode.OK
-
-    @property
     def warnings(self) -> list[str]:
         """What the run reports without failing: the sync's warnings and failing checks of
         severity `warn` (every failing check, with `warn_only`)."""

@@ -41,7 +41,6 @@ class RunOptions:
     publish: str | None = None
     progress: str = "none"  # auto, bar, log or none (see ops.progress)
     progress_interval: float = DEFAULT_INTERVAL
-    record: bool = True
     source_args: dict[str, Any] = field(default_factory=dict)
 
 
@@ -92,8 +91,7 @@ def _locked_run(pipeline: dlt.Pipeline, options: RunOptions, started: datetime) 
     build, error = _models(pipeline, result, options)
     outcome = decide(result, build, error, options.warn_only)
     outcome.started_at, outcome.finished_at = started, datetime.now(UTC)
-    if options.record:
-        outcome.record = record_run(pipeline, outcome)
+    outcome.record = record_run(pipeline, outcome)
     if options.publish and outcome.exit_code in PUBLISHED_AFTER:
         try:
             outcome.published = publish(pipeline, options.publish)
