@@ -1,19 +1,55 @@
-"""A client-side request budget: at most N requests in any sliding window of W seconds."""
+"""A client-side request budget: at most N requests in any sliding window of W seconds.
+
+The window itself (the send times of recent requests) is kept either in this process
+(`MemoryWindow`) or in a file shared by every process of one token on the host (see
+`budget_file`); the budget's rules are the same for both.
+"""
 
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 from dlt.common import logger
 
 from .errors import RateLimitedError
 
+# a slot whose time is up within rounding error is free: otherwise the wait rounds to nothing
+# and the caller's loop never ends
+EPSILON = 1e-6
+
+
+class Window(Protocol):
+    """Where the send times of recent requests are kept."""
+
+    def take(self, now: float, span: float, limit: int) -> float:
+        """Records a request sent at `now` if fewer than `limit` were sent in the `span`
+        seconds before it, and returns 0; else records nothing and returns the seconds until
+        the oldest of them leaves the span."""
+        ...
+
+
+class MemoryWindow:
+    """The window of one process (not thread-safe alone: `RequestBudget` serialises it)."""
+
+    def __init__(self, sent: list[float] | None = None) -> None:
+        self._sent: deque[float] = deque(sorted(sent or []))
+
+    def take(self, now: float, span: float, limit: int) -> float:
+        while self._sent and self._sent[0] + span <= now + EPSILON:
+            self._sent.popleft()
+        if len(self._sent) < limit:
+            self._sent.append(now)
+            return 0.0
+        return max(self._sent[0] + span - now, 0.001)
+
 
 class RequestBudget:
     """Blocks a caller until sending one more request keeps the window under its limit.
 
-    Shared by every thread of a run, so parallel workers spend one budget together.
+    Shared by every thread of a run, so parallel workers spend one budget together; with a
+    shared `window`, also by every process of the token on this host.
     """
 
     def __init__(
@@ -22,6 +58,7 @@ class RequestBudget:
         window_seconds: float,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        window: Window | None = None,
     ) -> None:
         if max_requests < 1 or window_seconds <= 0:
             raise ValueError("request budget needs max_requests >= 1 and window_seconds > 0")
@@ -34,7 +71,7 @@ class RequestBudget:
         self.margin_seconds = max(0.25, window_seconds * 0.01)
         self._clock = clock
         self._sleep = sleep
-        self._sent: deque[float] = deque()
+        self._window: Window = window if window is not None else MemoryWindow()
         self._lock = threading.Lock()
         self.waited_seconds = 0.0
         self._blocked: str | None = None
@@ -45,20 +82,14 @@ class RequestBudget:
 
     def acquire(self) -> None:
         """Takes one request from the budget, waiting for the window to slide if it is spent."""
+        span = self.window_seconds + self.margin_seconds
         while True:
             if self._blocked is not None:
                 raise RateLimitedError(self._blocked, 429)
             with self._lock:
-                now = self._clock()
-                span = self.window_seconds + self.margin_seconds
-                # a slot whose time is up within rounding error is free: otherwise the wait
-                # below rounds to nothing and the loop never ends
-                while self._sent and self._sent[0] + span <= now + 1e-6:
-                    self._sent.popleft()
-                if len(self._sent) < self.max_requests:
-                    self._sent.append(now)
-                    return
-                wait = max(self._sent[0] + span - now, 0.001)
+                wait = self._window.take(self._clock(), span, self.max_requests)
+            if wait <= 0:
+                return
             logger.info(
                 f"Request budget of {self.max_requests} per {self.window_seconds:g}s spent;"
                 f" waiting {wait:.1f}s"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import settings
-from .budget import RequestBudget
+from .budget_file import shared_budget
 from .client import CloudflareAuth, CloudflareClient
 from .helpers import validate_credentials, validate_per_page, validate_range
 from .secrets import clean_secret
@@ -50,9 +50,12 @@ def make_client(
         base_url=base_url or os.environ.get(settings.ENV_BASE_URL) or settings.DEFAULT_BASE_URL,
         per_page=validate_per_page(per_page),
         stats=stats,
-        budget=RequestBudget(
+        # one budget per user at Cloudflare: the token (or the legacy e-mail and key) names it
+        budget=shared_budget(
+            token or f"{api_email}\n{api_key}",
             validate_range("request_budget", request_budget, 1, whole=True),
             validate_range("request_budget_seconds", request_budget_seconds, 0.001),
+            stats.warn,
             sleep=sleep or time.sleep,
         ),
         max_attempts=validate_range("max_attempts", max_attempts, 1, 50, whole=True),
