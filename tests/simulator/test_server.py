@@ -5,6 +5,7 @@ import pytest
 import requests
 
 from cf_bulk_sync.simulator import Faults, Simulator, World
+from cf_bulk_sync.simulator.server import busiest_window
 
 HEADERS = {"Authorization": "Bearer sim-token"}
 
@@ -221,6 +222,22 @@ def test_rate_limit_answers_429_with_retry_after() -> None:
         last = requests.get(url(sim), headers=HEADERS)
         assert 1 <= int(last.headers["Retry-After"]) <= 60
         assert sim.counts["rate_limited"] == 3 and len(sim.request_times) == 6
+
+
+def test_the_rate_limit_is_a_sliding_window() -> None:
+    """A slot frees when its own request is a window old, not at a fixed boundary."""
+    with Simulator(World(seed=1, jobs=2), rate_limit=(2, 0.6)) as sim:
+        assert requests.get(url(sim), headers=HEADERS).status_code == 200
+        time.sleep(0.4)
+        assert requests.get(url(sim), headers=HEADERS).status_code == 200
+        time.sleep(0.3)  # the first is out of the window, the second not
+        assert requests.get(url(sim), headers=HEADERS).status_code == 200
+        assert requests.get(url(sim), headers=HEADERS).status_code == 429
+        assert sim.busiest_window(0.6) == 3  # the refused one arrived too
+
+
+def test_the_busiest_window_is_counted_over_a_sliding_window() -> None:
+    assert busiest_window([0.0, 1.0, 9.9, 10.0, 10.5, 30.0], 10.0) == 4
 
 
 LEGACY = {"X-Auth-Email": "sim@example.com", "X-Auth-Key": "sim-global-key"}

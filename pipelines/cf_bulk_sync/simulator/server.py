@@ -136,6 +136,11 @@ class Simulator:
             self.counts.clear()
             self.request_times.clear()
 
+    def busiest_window(self, seconds: float) -> int:
+        """The most requests that arrived in any `seconds` (refused ones included)."""
+        with self._count_lock:
+            return busiest_window(self.request_times, seconds)
+
     def _count(self, endpoint: str) -> float | None:
         """Counts a request; returns the seconds to wait when it breaks the rate limit."""
         with self._count_lock:
@@ -271,6 +276,17 @@ class Simulator:
         }
         body = b"[" + b",".join(render(s) for s in page) + b"]"
         return envelope(body, info)
+
+
+def busiest_window(times: list[float], seconds: float) -> int:
+    """The most of `times` (ascending) in any half-open span of `seconds`: a sliding window,
+    as Cloudflare counts its rate limit, not one cut at fixed boundaries."""
+    most, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= seconds:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
 
 
 def envelope(result: bytes, result_info: dict[str, Any] | None = None) -> bytes:
