@@ -10,8 +10,7 @@ the simulator served and the most requests seen in any budget window.
 
 With `--rate-limit N` the simulator answers 429 beyond N requests in any sliding window of
 `--budget-seconds`, as Cloudflare does, and the table adds the 429s and the share of the
-budget the run used: its requests over the most that B requests per W seconds allow between
-its first and last request, B x (1 + T / W). The backfill at the rate limit:
+budget the run used (see `share_of_budget`). The backfill at the rate limit:
 
     python -m benchmarks --variants ours --repeat 1 --jobs 30 --messages 2000 --per-page 200 \
         --latency 0.15 --rate-limit 60 --budget 60 --budget-seconds 15
@@ -52,11 +51,19 @@ def verify(variant: str, database: Path, truth: Counter) -> None:
 
 
 def share_of_budget(times: list[float], budget: int, seconds: float) -> float:
-    """Requests over the most a sliding window of `budget` per `seconds` lets arrive between
-    the first and the last of `times`: `budget` at once, then `budget` per window."""
+    """The requests that arrived in the run's whole windows over the most the limit lets
+    arrive in them: k windows of `seconds` from the first request (k its length in windows,
+    rounded down) allow `budget` x k. The last, partial window is left out: a run ends when
+    its work does, not when a window does, and counting that window's empty rest (or the
+    whole budget the first window starts with) would make the share depend on where the work
+    happened to end."""
     if not times:
         return 0.0
-    return len(times) / (budget * (1 + (times[-1] - times[0]) / seconds))
+    windows = int((times[-1] - times[0]) // seconds)
+    if windows == 0:
+        return len(times) / budget
+    end = times[0] + windows * seconds
+    return sum(1 for t in times if t < end) / (budget * windows)
 
 
 def run_variant(variant: str, sim: Simulator, args: argparse.Namespace) -> dict[str, Any]:
@@ -102,6 +109,7 @@ def run_variant(variant: str, sim: Simulator, args: argparse.Namespace) -> dict[
             busiest=sim.busiest_window(args.budget_seconds),
             rate_limited=sim.counts["rate_limited"],
             share=share_of_budget(list(sim.request_times), args.budget, args.budget_seconds),
+            span=sim.request_times[-1] - sim.request_times[0] if sim.request_times else 0.0,
         )
         return measured
 

@@ -69,10 +69,13 @@ def test_a_wrong_warehouse_is_refused(tmp_path: Path) -> None:
         verify("handwritten", database, Counter({"COMPLETED": 2}))
 
 
-def test_the_share_of_the_budget_counts_what_the_window_allows() -> None:
-    # 10 per 5 s allows 10 at once, then 10 more per 5 s: 30 over 10 s is all of it
-    assert share_of_budget([i / 3 for i in range(30)] + [10.0], 10, 5.0) == pytest.approx(31 / 30)
-    assert share_of_budget([0.0, 10.0], 10, 5.0) == pytest.approx(2 / 30)
+def test_the_share_of_the_budget_counts_the_run_s_whole_windows() -> None:
+    bursts = [w * 5.1 + i / 100 for w in range(4) for i in range(10)]  # 10 per 5 s, then wait
+    assert share_of_budget(bursts, 10, 5.0) == 1.0  # 3 whole windows [0, 15): 30 requests
+    assert share_of_budget(bursts[::2], 10, 5.0) == 0.5
+    # one request every 7 s under 1 per 5 s: the 4 whole windows, [0, 20), hold 3
+    assert share_of_budget([0.0, 7.0, 14.0, 21.0], 1, 5.0) == pytest.approx(3 / 4)
+    assert share_of_budget([0.0, 1.0], 10, 5.0) == 0.2  # shorter than a window
     assert share_of_budget([], 10, 5.0) == 0.0
 
 
