@@ -98,6 +98,17 @@ def test_a_corrupt_file_is_started_afresh_with_one_warning(tmp_path: Path) -> No
     assert json.loads(path.read_text())["sent"] == [1000.0, 1000.0]
 
 
+def test_the_tail_of_a_longer_text_left_by_a_killed_writer_is_ignored(tmp_path: Path) -> None:
+    t = FakeTime()
+    t.now = 1000.0
+    path = tmp_path / "w.json"
+    whole = json.dumps({"format": 1, "keep": [10.25, 1010.0], "sent": [999.0, 999.5, 999.9]})
+    path.write_text(whole + whole[-12:])
+    warnings: list[str] = []
+    file_budget(path, t, warnings=warnings).acquire()
+    assert warnings == [] and t.sleeps == [pytest.approx(999.0 + 10.25 - 1000.0)]
+
+
 def test_an_unusable_file_falls_back_to_a_budget_of_its_own(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")  # a file where the budget's folder should be (root ignores modes)

@@ -100,7 +100,9 @@ class FileWindow:
         if not content:
             return [], 0.0
         try:
-            data: Any = json.loads(content)
+            # the first JSON value only: a process killed between writing a shorter text and
+            # truncating the file leaves the end of the longer one behind it
+            data: Any = json.JSONDecoder().raw_decode(content)[0]
             sent = [float(t) for t in data["sent"]]
             keep, keep_until = (float(v) for v in data["keep"])
         except (ValueError, TypeError, KeyError) as e:
