@@ -33,8 +33,8 @@ class Window(Protocol):
 class MemoryWindow:
     """The window of one process (not thread-safe alone: `RequestBudget` serialises it)."""
 
-    def __init__(self, sent: list[float] | None = None) -> None:
-        self._sent: deque[float] = deque(sorted(sent or []))
+    def __init__(self) -> None:
+        self._sent: deque[float] = deque()
 
     def take(self, now: float, span: float, limit: int) -> float:
         while self._sent and self._sent[0] + span <= now + EPSILON:

@@ -27,8 +27,8 @@ def budget_key(credential: str) -> str:
     """The name of a token's window file: a digest, never the token.
 
     A plain SHA-256 (domain-separated, truncated to 128 bits) rather than a slow hash or an
-    HMAC with a host secret: Cloudflare API tokens are 40 random characters (about 238 bits)
-    and global keys 37 hex digits (148 bits), so guessing one from its digest is infeasible at
+    HMAC with a host secret: Cloudflare API tokens are 40 random characters (over 200 bits) and
+    global keys 37 hex digits (148 bits), so guessing one from its digest is infeasible at
     any hash speed, and a host secret would be one more file to create, protect and lose. The
     digest lets someone who already holds a candidate token confirm it, nothing more.
     """
