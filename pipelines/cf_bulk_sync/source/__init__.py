@@ -73,7 +73,8 @@ def cloudflare_email_security(
     Loads `bulk_jobs` (merge on `job_id`), `bulk_job_messages` (merge on `job_id`,
     `message_id`), `bulk_job_deletions` (merge on `job_id`: jobs that vanished at Cloudflare),
     `bulk_job_snapshots` (merge on `job_id`, `observed_at`: jobs in progress, once per run)
-    and `bulk_job_messages_rejected` (merge on `rejected_id`: items without a key). Jobs whose
+    and `bulk_job_messages_rejected` (merge on `rejected_id`: items that cannot be loaded as
+    declared, see `quarantine`). Jobs whose
     messages were fully synced once they were settled are skipped on later runs unless
     `full_refresh`.
 
@@ -267,11 +268,11 @@ def bulk_job_messages(
             )
             table = to_arrow(good) if good else None
             if table is not None:
-                yield table, statuses, 0
+                yield table, statuses, 0, None
             elif good:
-                yield good, statuses, 0
+                yield good, statuses, 0, None
             if rejected:
-                yield _rejected(rejected), Counter(), len(rejected)
+                yield _rejected(rejected), Counter(), len(rejected), rejected[0]["reason"]
 
     stats.add("jobs_todo", len(todo))
     stats.add("messages_expected", sum(expected_messages(job) for _, job in todo))
@@ -289,10 +290,14 @@ def bulk_job_messages(
                 stats.warn("stopped by a signal: the remaining jobs were not fetched this run")
                 break
             if kind == PAGE:
-                data, statuses, rejected = payload
+                data, statuses, rejected, reason = payload
                 stats.count_rows(statuses)
                 if rejected:
                     stats.add("rows_rejected", rejected)
+                    stats.warn(
+                        f"job {job_id}: {rejected} message item(s) could not be loaded as"
+                        f" declared, kept in {settings.REJECTED_TABLE} (first: {reason})"
+                    )
                 if isinstance(data, pa.Table):
                     batch = batches.setdefault(job_id, ArrowBatch(settings.ARROW_BATCH_ROWS))
                     yield from batch.add(data)
@@ -446,7 +451,7 @@ def _rejected(rows: list[dict[str, Any]]) -> Any:
             # merged, not appended, so a load job run again after a crash adds nothing
             write_disposition="merge",
             primary_key="rejected_id",
-            columns={"item": {"data_type": "json"}},
+            columns=settings.REJECTED_COLUMNS,
         ),
         # A variant: without it the hints would become the resource's own for later rows.
         create_table_variant=True,

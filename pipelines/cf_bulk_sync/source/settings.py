@@ -20,6 +20,11 @@ DEFAULT_TIMEOUT = 60.0
 # Jobs fetched at once: enough to hide the API's latency, few enough to stay polite.
 DEFAULT_WORKERS = 4
 MAX_WORKERS = 32
+# An item nested deeper than this is set aside (see quarantine): dlt's JSON writer stops at 254
+# levels, and no documented field nests more than two.
+MAX_NESTING = 64
+# The raw text of a set-aside item is kept up to this many characters.
+REJECTED_RAW_CHARS = 10_000
 # Rows per Arrow item handed to dlt: its cost per item is fixed (schema checks, a file write).
 ARROW_BATCH_ROWS = 5000
 
@@ -105,6 +110,18 @@ MESSAGE_COLUMNS = _columns(
     # whole as JSON rather than exploded into columns and child tables.
     message="json",
 )
+REJECTED_COLUMNS = _columns(
+    rejected_id="text",
+    job_id="text",
+    account_id="text",
+    field="text",
+    reason="text",
+    raw="text",
+    item="json",
+)
+# Fields declared bigint, by table: a number past 64 bits there is set aside (see quarantine).
+MESSAGE_INTEGERS = frozenset(n for n, c in MESSAGE_COLUMNS.items() if c["data_type"] == "bigint")
+JOB_INTEGERS = frozenset(n for n, c in JOB_COLUMNS.items() if c["data_type"] == "bigint")
 DELETION_COLUMNS = _columns(job_id="text", account_id="text", deleted_at="timestamp")
 SNAPSHOT_COLUMNS = _columns(
     job_id="text", account_id="text", observed_at="timestamp", status="text", **_COUNTER_TYPES
