@@ -132,7 +132,7 @@ def _report(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .check import run_check
 
-    return run_check(args.destination, args.dataset, args.account_id)
+    return run_check(args.destination, args.dataset, args.account_id, repair=args.repair)
 
 
 def _demo(args: argparse.Namespace) -> int:
