@@ -61,6 +61,7 @@ CLIENT_KEYS = (
     "backoff_factor",
     "max_retry_delay",
     "request_timeout",
+    "request_deadline",
 )
 NEW_TOKEN = (
     "create or roll an API token with 'Cloud Email Security: Read' (dashboard: My Profile > API"

@@ -62,6 +62,7 @@ def cloudflare_email_security(
     backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
     max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
     request_timeout: float = settings.DEFAULT_TIMEOUT,
+    request_deadline: float = settings.DEFAULT_DEADLINE,
     workers: int = settings.DEFAULT_WORKERS,
     pseudonymize_recipients: bool = False,
     pseudonymization_key: str | None = dlt.secrets.value,
@@ -96,6 +97,8 @@ def cloudflare_email_security(
         max_retry_delay: Longest wait between two attempts, in seconds; a 429 asking for a
             longer wait stops the run instead.
         request_timeout: Seconds to wait for a response before retrying.
+        request_deadline: Seconds one response may take in all (connect and every read)
+            before it is retried: a server dripping bytes cannot hold a run.
         workers: Jobs whose messages are fetched at once (1..32); they share the budget.
         pseudonymize_recipients: Replace every e-mail address in message items by a keyed hash
             before loading (see `privacy.Pseudonymizer`).
@@ -120,6 +123,7 @@ def cloudflare_email_security(
         backoff_factor=backoff_factor,
         max_retry_delay=max_retry_delay,
         request_timeout=request_timeout,
+        request_deadline=request_deadline,
         stats=stats,
         sleep=sleep,
     )

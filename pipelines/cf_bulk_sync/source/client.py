@@ -31,7 +31,7 @@ from .errors import (
 )
 from .fetcher import record_wait
 from .paginators import CloudflareCursorPaginator
-from .retrying import RetryingSessions
+from .retrying import DeadlineExceeded, RetryingSessions
 from .stats import SyncStats
 
 # compiled once: dlt compiles a path given as text on every page, with a new parser each time
@@ -101,6 +101,7 @@ class CloudflareClient:
         max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
         timeout: float = settings.DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] | None = None,
+        deadline: float = settings.DEFAULT_DEADLINE,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.per_page = per_page
@@ -118,6 +119,7 @@ class CloudflareClient:
             max_retry_delay=max_retry_delay,
             timeout=timeout,
             sleep=sleep,
+            deadline=deadline,
         )
         self._hooks: Hooks = {
             "response": [record_wait, envelope_hook(max_retry_delay, budget.block)]
@@ -291,6 +293,11 @@ class CloudflareClient:
             raise TransientAPIError(
                 f"{what}: HTTP {status or '?'} persisted after {self.max_attempts} attempts",
                 status,
+            ) from None
+        except DeadlineExceeded as e:
+            raise TransientAPIError(
+                f"{what}: {e}, {self.max_attempts} attempts: the server or a proxy sends too"
+                " slowly (raise request_deadline if it is only slow)"
             ) from None
         except MalformedResponse as e:
             raise TransientAPIError(

@@ -17,6 +17,9 @@ DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_BACKOFF_FACTOR = 1.0
 DEFAULT_MAX_RETRY_DELAY = 300.0
 DEFAULT_TIMEOUT = 60.0
+# Seconds one response may take in all (connect and every read): a server or proxy dripping
+# bytes is cut off here and the request retried. A page of 1000 messages takes about a second.
+DEFAULT_DEADLINE = 30.0
 # Jobs fetched at once: enough to hide the API's latency, few enough to stay polite.
 DEFAULT_WORKERS = 4
 MAX_WORKERS = 32
