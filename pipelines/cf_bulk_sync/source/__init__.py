@@ -21,7 +21,7 @@ from .errors import (
     StoppedBySignal,
     TransientAPIError,
 )
-from .fetcher import PAGE, fetch_concurrently
+from .fetcher import PAGE, Concurrency, fetch_concurrently
 from .helpers import (
     ALL_STATUSES,
     account_ids_of,
@@ -264,7 +264,11 @@ def bulk_job_messages(
         # run stopped) must not be claimed as loaded.
         account_id, job = task
         pages = client.iter_messages(
-            account_id, job["job_id"], status, lambda served: max_pages(job, served)
+            account_id,
+            job["job_id"],
+            status,
+            lambda served: max_pages(job, served),
+            on_restart=lambda: f"with at most {concurrency.reduce()} worker(s) from now on",
         )
         for page in pages:
             good, rejected, statuses = shape_messages(
@@ -284,7 +288,8 @@ def bulk_job_messages(
     # is fixed, so a few large items load much faster than many page-sized ones.
     batches: dict[str, ArrowBatch] = {}
     complete: set[str] = set()
-    events = fetch_concurrently(todo, fetch, workers)
+    concurrency = Concurrency(workers)
+    events = fetch_concurrently(todo, fetch, concurrency)
     try:
         for kind, (_, job), payload in events:
             job_id = job["job_id"]

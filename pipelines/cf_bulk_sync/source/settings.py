@@ -22,6 +22,9 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_DEADLINE = 30.0
 # Jobs fetched at once: enough to hide the API's latency, few enough to stay polite.
 DEFAULT_WORKERS = 4
+# Restarts of one job's listing after its cursor expired; from the second on, with half the
+# workers each time (a listing read too slowly outlives its cursor).
+CURSOR_RESTARTS = 3
 MAX_WORKERS = 32
 # An item nested deeper than this is set aside (see quarantine): dlt's JSON writer stops at 254
 # levels, and no documented field nests more than two.
