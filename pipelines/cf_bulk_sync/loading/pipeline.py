@@ -16,8 +16,10 @@ from dlt.common.configuration.exceptions import (
     ConfigValueCannotBeCoercedException,
     InvalidNativeValue,
 )
+from dlt.common.configuration.providers.toml import TomlProviderReadException
 from dlt.common.destination.exceptions import UnknownDestinationModule
 from dlt.common.exceptions import SignalReceivedException
+from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.exceptions import DestinationConnectionError
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -31,8 +33,8 @@ from .credentials import PASSWORD_FIX, describe_missing, postgres_destination
 from .dlt_defaults import install as install_defaults
 from .first_load import can_append_to, remove_repeated_rows
 from .housekeeping import prune_loaded_packages
-from .log_lines import OneLineFilter
 from .set_aside import count_failure, max_load_attempts, set_aside
+from .working_folder import damaged_state, describe_toml_error
 
 PIPELINE_NAME = "cf_bulk_sync"
 DATASET_NAME = "cloudflare_email_security"
@@ -87,6 +89,11 @@ def make_pipeline(
         options["destination"] = postgres_destination(pipeline_name)
     try:
         return dlt.pipeline(**options)
+    except ValueError as e:  # dlt read a state.json it cannot decode
+        damaged = damaged_state(pipelines_dir or get_dlt_pipelines_dir(), pipeline_name)
+        if damaged is None:
+            raise
+        raise ConfigurationError(damaged) from e
     except UnknownDestinationModule:
         raise ConfigurationError(
             f"Unknown destination {destination!r}: use duckdb (default), postgres, motherduck,"
@@ -114,9 +121,7 @@ def sync(
     started = time.monotonic()
     dlt_log = logging.getLogger("dlt")
     redacting = RedactingFilter(stats.redactor)
-    one_line = OneLineFilter()
     dlt_log.addFilter(redacting)
-    dlt_log.addFilter(one_line)
     try:
         with fewer_collections():
             _sync(pipeline, result, full_refresh, stop, source_args)
@@ -135,7 +140,6 @@ def sync(
             result.interrupted_by = signum
     finally:
         dlt_log.removeFilter(redacting)
-        dlt_log.removeFilter(one_line)
     if stop is not None and stop.signum is not None and result.error is None:
         result.interrupted_by = stop.signum
     result.seconds = time.monotonic() - started
@@ -249,6 +253,8 @@ def explain(error: BaseException) -> str:
     for item in chain:
         if isinstance(item, CfBulkSyncError):
             return str(item)
+        if isinstance(item, TomlProviderReadException):  # which file, which line
+            return describe_toml_error(item)
         if isinstance(item, ConfigFieldMissingException):  # dlt's many lines, made one
             return describe_missing(item)
         if isinstance(item, InvalidNativeValue):  # dlt's message repeats the value
