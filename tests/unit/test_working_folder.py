@@ -67,3 +67,17 @@ def test_max_load_attempts_out_of_range(monkeypatch: pytest.MonkeyPatch, value: 
     monkeypatch.setenv("CF_BULK_SYNC__MAX_LOAD_ATTEMPTS", value)
     with pytest.raises(ConfigurationError, match="max_load_attempts"):
         max_load_attempts()
+
+
+def test_only_a_failing_job_of_the_package_spends_an_attempt() -> None:
+    from dlt.destinations.exceptions import DestinationConnectionError
+    from dlt.load.exceptions import LoadClientJobFailed
+
+    from cf_bulk_sync.loading.set_aside import is_package_fault
+
+    job = LoadClientJobFailed("1.2", "bulk_job_messages.1.parquet", "out of range", ValueError())
+    down = DestinationConnectionError("duckdb", "dataset", "refused", ValueError())
+    assert is_package_fault([RuntimeError("load step failed"), job])
+    assert not is_package_fault([RuntimeError("load step failed"), down])
+    assert not is_package_fault([job, OSError(28, "No space left on device")])
+    assert not is_package_fault([ValueError("anything else")])

@@ -33,7 +33,7 @@ from .credentials import PASSWORD_FIX, describe_missing, postgres_destination
 from .dlt_defaults import install as install_defaults
 from .first_load import can_append_to, remove_repeated_rows
 from .housekeeping import prune_loaded_packages
-from .set_aside import count_failure, max_load_attempts, set_aside
+from .set_aside import count_failure, is_package_fault, max_load_attempts, set_aside
 from .working_folder import damaged_state, describe_toml_error
 
 PIPELINE_NAME = "cf_bulk_sync"
@@ -199,6 +199,8 @@ def _sync(
             pipeline.normalize()
             pending = pipeline.load()
         except Exception as e:
+            if not is_package_fault(causes(e)):
+                raise
             failed = count_failure(pipeline)
             if failed < limit:
                 stats.warn(
@@ -233,7 +235,7 @@ def _sync(
     try:
         info = pipeline.run(source)
     except PipelineStepFailed as e:
-        if e.step in ("normalize", "load"):  # the package stays pending: one attempt spent
+        if is_package_fault(causes(e)):  # the package stays pending: one attempt spent
             failed = count_failure(pipeline)
             stats.warn(
                 f"the load package failed to load (attempt {failed} of {limit}): the next run"

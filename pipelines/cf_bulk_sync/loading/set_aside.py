@@ -20,7 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.common.exceptions import SignalReceivedException
 from dlt.common.storages.exceptions import LoadPackageNotFound
+from dlt.destinations.exceptions import DestinationConnectionError
+from dlt.load.exceptions import LoadClientJobException
+from dlt.normalize.exceptions import NormalizeJobFailed
 
 from ..errors import ConfigurationError
 from .dlt_private import delete_loaded_package
@@ -44,6 +48,18 @@ def max_load_attempts() -> int:
             " (CF_BULK_SYNC__MAX_LOAD_ATTEMPTS or [cf_bulk_sync] in .dlt/config.toml)"
         )
     return value
+
+
+def is_package_fault(chain: list[BaseException]) -> bool:
+    """Whether a failure (the exception and its causes) lies with the package: one of its jobs
+    failed to normalise or to load. An unreachable destination, a signal or a full disk are not
+    the package's fault and spend no attempt."""
+    if any(
+        isinstance(e, DestinationConnectionError | SignalReceivedException | OSError)
+        for e in chain
+    ):
+        return False
+    return any(isinstance(e, LoadClientJobException | NormalizeJobFailed) for e in chain)
 
 
 def pending_packages(pipeline: dlt.Pipeline) -> list[str]:
