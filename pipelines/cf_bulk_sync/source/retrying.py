@@ -54,8 +54,9 @@ class BudgetedAdapter(HTTPAdapter):
     requests' timeout bounds the connect and each socket read, not the response: a server that
     sends a byte now and then keeps one request alive for ever. So the body is read here under
     a timer that, at the deadline, shuts the socket down (urllib3's `shutdown`, made to unblock
-    a read from another thread), and the attempt fails as a `DeadlineExceeded`. The headers
-    come within the connect and read timeouts, which the deadline caps (see RetryingSessions).
+    a read from another thread), and the attempt fails as a `DeadlineExceeded`. The connect and
+    each read of the headers are bounded by the read timeout, which the deadline caps (see
+    RetryingSessions); headers dripped a byte at a time are not cut off (no proxy does that).
     """
 
     def __init__(
