@@ -56,7 +56,7 @@ class BudgetedAdapter(HTTPAdapter):
     a timer that, at the deadline, shuts the socket down (urllib3's `shutdown`, made to unblock
     a read from another thread), and the attempt fails as a `DeadlineExceeded`. The connect and
     each read of the headers are bounded by the read timeout, which the deadline caps (see
-    RetryingSessions); headers dripped a byte at a time are not cut off (no proxy does that).
+    RetryingSessions); headers dripped a byte at a time are not cut off (a known limit).
     """
 
     def __init__(
