@@ -55,8 +55,7 @@ def is_package_fault(chain: list[BaseException]) -> bool:
     failed to normalise or to load. An unreachable destination, a signal or a full disk are not
     the package's fault and spend no attempt."""
     if any(
-        isinstance(e, DestinationConnectionError | SignalReceivedException | OSError)
-        for e in chain
+        isinstance(e, DestinationConnectionError | SignalReceivedException | OSError) for e in chain
     ):
         return False
     return any(isinstance(e, LoadClientJobException | NormalizeJobFailed) for e in chain)
