@@ -85,8 +85,9 @@ def decide(
     1. an error anywhere (the sync's own, a model that cannot be built, a failed publish):
        failed, 1;
     2. a signal stopped the run: interrupted, 130 (SIGINT) or 143 (SIGTERM);
-    3. jobs that could not be synced: partial, 3 (their rows are not judged by the checks,
-       so a partial run is never blamed on the data);
+    3. jobs that could not be synced, or a pending load package set aside after failing
+       every attempt (its rows were fetched again, but it needs a look): partial, 3 (their
+       rows are not judged by the checks, so a partial run is never blamed on the data);
     4. a failing data check of severity `error` (unless `warn_only`): assertions_failed, 4;
     5. otherwise ok, 0; failing `warn` checks are reported as warnings.
     """
@@ -98,7 +99,7 @@ def decide(
             RunStatus.INTERRUPTED,
             SIGNAL_EXIT.get(sync.interrupted_by, ExitCode.TERMINATED),
         )
-    elif sync is not None and sync.stats.job_errors:
+    elif sync is not None and (sync.stats.job_errors or sync.set_aside):
         status, code = RunStatus.PARTIAL, ExitCode.PARTIAL
     elif build is not None and build.blocking_failures and not warn_only:
         status, code = RunStatus.ASSERTIONS_FAILED, ExitCode.ASSERTIONS_FAILED

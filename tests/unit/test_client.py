@@ -243,20 +243,33 @@ def test_rejected_cursor_restarts_the_job_once_without_duplicates() -> None:
         assert "cursor" not in mock.request_history[2].qs
 
 
-def test_a_second_rejected_cursor_gives_up() -> None:
+def test_a_cursor_that_expires_again_restarts_with_fewer_workers_then_gives_up() -> None:
+    rejected = {"status_code": 400, "json": failure(10021, "Invalid cursor")}
     with requests_mock.Mocker() as mock:
         mock.get(
             f"{PREFIX}/j1/messages",
             [
                 {"json": ok([{"message_id": "m1"}], "a")},
-                {"status_code": 400, "json": failure(10021, "Invalid cursor")},
+                rejected,
                 {"json": ok([{"message_id": "m1"}], "b")},
-                {"status_code": 400, "json": failure(10021, "Invalid cursor")},
+                rejected,
+                {"json": ok([{"message_id": "m1"}], "c")},
+                {"json": ok([{"message_id": "m2"}])},
             ],
+        )
+        slower: list[str] = []
+        c = client()
+        pages = c.iter_messages(ACCOUNT, "j1", on_restart=lambda: slower.append("x") or "fewer")
+        assert [i for p in pages for i in ids_of(p)] == ["m1", "m2"]
+        assert c.stats.cursor_restarts == 2 and slower == ["x"]  # not on the first restart
+    with requests_mock.Mocker() as mock:
+        mock.get(
+            f"{PREFIX}/j1/messages",
+            [{"json": ok([{"message_id": "m1"}], "a")}, rejected] * 5,
         )
         with pytest.raises(CursorRejectedError, match="Cursor rejected"):
             list(client().iter_messages(ACCOUNT, "j1"))
-        assert mock.call_count == 4
+        assert mock.call_count == 2 * (1 + 3)  # the first listing and three restarts
 
 
 def test_bearer_and_legacy_headers() -> None:

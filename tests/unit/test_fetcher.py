@@ -145,3 +145,11 @@ def test_leaving_early_stops_the_workers() -> None:
     time.sleep(0.3)
     assert len(started) <= 2
     assert threading.active_count() < 10
+
+
+def test_reduce_halves_the_workers_down_to_one() -> None:
+    concurrency = Concurrency(4)
+    assert [concurrency.reduce() for _ in range(4)] == [2, 1, 1, 1]
+    assert concurrency.limit == 1
+    concurrency.leave(1.0, 100.0)  # much waiting would ask for more: the most stays 1
+    assert concurrency.limit == 1

@@ -132,7 +132,7 @@ def test_keyless_items_are_kept_aside_not_loaded(api: FakeAPI, tmp_path: Path) -
     assert result.stats.rows_rejected == 1 and decide(result).exit_code == 0
     assert rows(
         tmp_path, "select job_id, reason from cloudflare_email_security.bulk_job_messages_rejected"
-    ) == [(J_DONE, "item without message_id")]
+    ) == [(J_DONE, "message_id: missing key")]
 
 
 def test_bad_input_fails_before_any_request(api: FakeAPI, tmp_path: Path) -> None:

@@ -13,7 +13,10 @@ says what could not be checked, `HELD` that a lock is taken):
 - lock: free, or held by which run since when. Testing a lock means taking it: it is taken
   without waiting and let go at once (a run starting in that instant exits 5, as it would
   for any other holder);
-- last run: the newest row of `sync_runs` (a run that did not end `ok` is a warning).
+- last run: the newest row of `sync_runs` (a run that did not end `ok` is a warning);
+- set-aside packages: load packages a run set aside after they failed every attempt, and the
+  failed attempts of the pending one (`--repair` deletes the set-aside ones, when no run holds
+  the lock).
 
 Exit 0 when a run would start, 1 when a check failed, 5 when the lock is the only thing held.
 Requests: one verify (one more per account for an account-owned token) and one per account,
@@ -33,6 +36,7 @@ from dlt.destinations.job_client_impl import SqlJobClientBase
 
 from ..errors import CfBulkSyncError, RunLockedError, WarehouseBusyError
 from ..loading.pipeline import PIPELINE_NAME, explain, make_pipeline
+from ..loading.set_aside import clear_set_aside, load_attempts, set_aside_packages
 from ..ops.config_report import Setting, destination_settings, source_settings
 from ..ops.lock import lock_for, warehouse_lock
 from ..ops.run_record import RUNS_TABLE
@@ -57,6 +61,7 @@ CLIENT_KEYS = (
     "backoff_factor",
     "max_retry_delay",
     "request_timeout",
+    "request_deadline",
 )
 NEW_TOKEN = (
     "create or roll an API token with 'Cloud Email Security: Read' (dashboard: My Profile > API"
@@ -85,8 +90,14 @@ class Check:
         return [head, f"  {'':<7} fix: {self.fix}"] if self.fix else [head]
 
 
-def run_check(destination: str | None, dataset: str | None, account_ids: list[str] | None) -> int:
-    """Prints the configuration and the checks; returns the exit code."""
+def run_check(
+    destination: str | None,
+    dataset: str | None,
+    account_ids: list[str] | None,
+    repair: bool = False,
+) -> int:
+    """Prints the configuration and the checks; returns the exit code. `repair` deletes the
+    load packages set aside (see loading.set_aside)."""
     explicit: dict[str, Any] = {"account_id": account_ids} if account_ids else {}
     settings: list[Setting] = []
     checks: list[Check] = []
@@ -114,6 +125,8 @@ def run_check(destination: str | None, dataset: str | None, account_ids: list[st
         else:
             checks += destination_checks(pipeline)
     checks.append(lock)
+    if pipeline is not None:
+        checks.append(packages_check(pipeline.working_dir, repair and lock.state == OK))
     print("cf-bulk-sync check")
     print("configuration:")
     for setting in settings:
@@ -263,6 +276,27 @@ def last_run_check(pipeline: dlt.Pipeline) -> Check:
     if status != "ok":
         return Check("last run", WARN, detail + (f": {error}" if error else ""))
     return Check("last run", OK, detail)
+
+
+def packages_check(working_dir: str, repair: bool) -> Check:
+    """Load packages set aside after failing every attempt (see loading.set_aside), and how
+    often the pending one has failed so far; `repair` deletes the set-aside ones."""
+    name = "set-aside packages"
+    pending = load_attempts(working_dir)
+    tried = "; ".join(f"pending {k} failed {v} time(s)" for k, v in sorted(pending.items()))
+    kept = set_aside_packages(working_dir)
+    if kept and repair:
+        gone = clear_set_aside(working_dir)
+        return Check(name, OK, f"repaired: deleted {len(gone)} ({', '.join(map(str, gone))})")
+    if kept:
+        return Check(
+            name,
+            WARN,
+            f"{len(kept)} kept for inspection ({', '.join(map(str, kept))}); their rows were"
+            " fetched again" + (f"; {tried}" if tried else ""),
+            "inspect them, then `cf-bulk-sync check --repair` deletes them",
+        )
+    return Check(name, WARN if tried else OK, tried or "none")
 
 
 def lock_check(pipelines_dir: str, pipeline_name: str) -> Check:

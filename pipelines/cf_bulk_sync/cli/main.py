@@ -12,6 +12,10 @@ from .parser import build_parser
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not args.debug:
+        from ..loading.log_lines import one_line_logs
+
+        one_line_logs()
     try:
         return int(COMMANDS[args.command](args))
     except Exception as e:  # noqa: BLE001 - one clear line unless --debug
@@ -132,7 +136,7 @@ def _report(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .check import run_check
 
-    return run_check(args.destination, args.dataset, args.account_id)
+    return run_check(args.destination, args.dataset, args.account_id, repair=args.repair)
 
 
 def _demo(args: argparse.Namespace) -> int:

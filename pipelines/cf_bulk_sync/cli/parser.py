@@ -169,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="account to check (32 hex characters); repeat for several [CLOUDFLARE_ACCOUNT_ID]",
     )
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="delete the load packages set aside after failing every attempt (see the check"
+        " `set-aside packages`); their rows were fetched again",
+    )
     _destination_options(check)
 
     demo = commands.add_parser(

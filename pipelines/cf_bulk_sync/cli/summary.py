@@ -38,8 +38,8 @@ def format_summary(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> str:
         )
     if stats.rows_rejected:
         lines.append(
-            f"  rejected: {stats.rows_rejected} items without a key, kept in"
-            " bulk_job_messages_rejected"
+            f"  rejected: {stats.rows_rejected} items that could not be loaded as declared,"
+            " kept in bulk_job_messages_rejected"
         )
     # texts may quote the API: escaped and cut, so that no line can be forged or run long
     lines.extend(f"  warning: {printable(w, LIMIT)}" for w in outcome.warnings)

@@ -16,8 +16,10 @@ from dlt.common.configuration.exceptions import (
     ConfigValueCannotBeCoercedException,
     InvalidNativeValue,
 )
+from dlt.common.configuration.providers.toml import TomlProviderReadException
 from dlt.common.destination.exceptions import UnknownDestinationModule
 from dlt.common.exceptions import SignalReceivedException
+from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.exceptions import DestinationConnectionError
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -31,6 +33,8 @@ from .credentials import PASSWORD_FIX, describe_missing, postgres_destination
 from .dlt_defaults import install as install_defaults
 from .first_load import can_append_to, remove_repeated_rows
 from .housekeeping import prune_loaded_packages
+from .set_aside import count_failure, is_package_fault, max_load_attempts, set_aside
+from .working_folder import damaged_state, describe_toml_error
 
 PIPELINE_NAME = "cf_bulk_sync"
 DATASET_NAME = "cloudflare_email_security"
@@ -53,6 +57,8 @@ class SyncResult:
     # the destination could not be configured or reached: writing a run record there is futile
     destination_failed: bool = False
     load_ids: list[str] = field(default_factory=list)
+    # pending packages that failed max_load_attempts times, moved aside (see set_aside)
+    set_aside: list[str] = field(default_factory=list)
 
     @property
     def loaded(self) -> bool:
@@ -83,6 +89,11 @@ def make_pipeline(
         options["destination"] = postgres_destination(pipeline_name)
     try:
         return dlt.pipeline(**options)
+    except ValueError as e:  # dlt read a state.json it cannot decode
+        damaged = damaged_state(pipelines_dir or get_dlt_pipelines_dir(), pipeline_name)
+        if damaged is None:
+            raise
+        raise ConfigurationError(damaged) from e
     except UnknownDestinationModule:
         raise ConfigurationError(
             f"Unknown destination {destination!r}: use duckdb (default), postgres, motherduck,"
@@ -180,18 +191,39 @@ def _sync(
     source_args: dict[str, Any],
 ) -> None:
     stats = result.stats
+    limit = max_load_attempts()
     if pipeline.has_pending_data:
         # A package left by a crashed run goes in first. pipeline.run() would load it and
         # then return without extracting; finishing it here keeps this run a full sync.
-        pipeline.normalize()
-        pending = pipeline.load()
-        result.finished_pending = True
-        repeated = remove_repeated_rows(pipeline, MESSAGES_TABLE, pending.loads_ids)
-        if repeated:
+        try:
+            pipeline.normalize()
+            pending = pipeline.load()
+        except Exception as e:
+            if not is_package_fault(causes(e)):
+                raise
+            failed = count_failure(pipeline)
+            if failed < limit:
+                stats.warn(
+                    f"the pending load package failed to load (attempt {failed} of {limit}):"
+                    f" after {limit} it is set aside and its rows fetched again"
+                )
+                raise
+            # it failed every time: set aside, so that it no longer stops every run (see
+            # set_aside); its rows come again from the API below
+            result.set_aside = [str(p) for p in set_aside(pipeline)]
             stats.warn(
-                f"removed {repeated} copies of message rows that the crashed run's"
-                " load job had written twice"
+                f"a pending load package failed to load {limit} times ({explain(e)}): set"
+                f" aside in {', '.join(result.set_aside)}; its rows are fetched again;"
+                " `cf-bulk-sync check --repair` deletes it"
             )
+        else:
+            result.finished_pending = True
+            repeated = remove_repeated_rows(pipeline, MESSAGES_TABLE, pending.loads_ids)
+            if repeated:
+                stats.warn(
+                    f"removed {repeated} copies of message rows that the crashed run's"
+                    " load job had written twice"
+                )
     args: dict[str, Any] = {k: v for k, v in source_args.items() if v not in (None, [], ())}
     source = cloudflare_email_security(
         stats=stats, full_refresh=full_refresh, stop=stop.event if stop else None, **args
@@ -200,7 +232,16 @@ def _sync(
         # see first_load: nothing to merge with, so skip the staging copy and its dedup
         source.resources[MESSAGES_TABLE].apply_hints(write_disposition="append")
         result.appended_messages = True
-    info = pipeline.run(source)
+    try:
+        info = pipeline.run(source)
+    except PipelineStepFailed as e:
+        if is_package_fault(causes(e)):  # the package stays pending: one attempt spent
+            failed = count_failure(pipeline)
+            stats.warn(
+                f"the load package failed to load (attempt {failed} of {limit}): the next run"
+                " tries it again first"
+            )
+        raise
     result.load_ids = list(info.loads_ids)
     try:
         prune_loaded_packages(pipeline)
@@ -214,6 +255,8 @@ def explain(error: BaseException) -> str:
     for item in chain:
         if isinstance(item, CfBulkSyncError):
             return str(item)
+        if isinstance(item, TomlProviderReadException):  # which file, which line
+            return describe_toml_error(item)
         if isinstance(item, ConfigFieldMissingException):  # dlt's many lines, made one
             return describe_missing(item)
         if isinstance(item, InvalidNativeValue):  # dlt's message repeats the value

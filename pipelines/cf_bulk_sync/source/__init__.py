@@ -21,7 +21,7 @@ from .errors import (
     StoppedBySignal,
     TransientAPIError,
 )
-from .fetcher import PAGE, fetch_concurrently
+from .fetcher import PAGE, Concurrency, fetch_concurrently
 from .helpers import (
     ALL_STATUSES,
     account_ids_of,
@@ -62,6 +62,7 @@ def cloudflare_email_security(
     backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
     max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
     request_timeout: float = settings.DEFAULT_TIMEOUT,
+    request_deadline: float = settings.DEFAULT_DEADLINE,
     workers: int = settings.DEFAULT_WORKERS,
     pseudonymize_recipients: bool = False,
     pseudonymization_key: str | None = dlt.secrets.value,
@@ -73,7 +74,8 @@ def cloudflare_email_security(
     Loads `bulk_jobs` (merge on `job_id`), `bulk_job_messages` (merge on `job_id`,
     `message_id`), `bulk_job_deletions` (merge on `job_id`: jobs that vanished at Cloudflare),
     `bulk_job_snapshots` (merge on `job_id`, `observed_at`: jobs in progress, once per run)
-    and `bulk_job_messages_rejected` (merge on `rejected_id`: items without a key). Jobs whose
+    and `bulk_job_messages_rejected` (merge on `rejected_id`: items that cannot be loaded as
+    declared, see `quarantine`). Jobs whose
     messages were fully synced once they were settled are skipped on later runs unless
     `full_refresh`.
 
@@ -95,6 +97,8 @@ def cloudflare_email_security(
         max_retry_delay: Longest wait between two attempts, in seconds; a 429 asking for a
             longer wait stops the run instead.
         request_timeout: Seconds to wait for a response before retrying.
+        request_deadline: Seconds one response may take in all (connect and every read)
+            before it is retried: a server dripping bytes cannot hold a run.
         workers: Jobs whose messages are fetched at once (1..32); they share the budget.
         pseudonymize_recipients: Replace every e-mail address in message items by a keyed hash
             before loading (see `privacy.Pseudonymizer`).
@@ -119,6 +123,7 @@ def cloudflare_email_security(
         backoff_factor=backoff_factor,
         max_retry_delay=max_retry_delay,
         request_timeout=request_timeout,
+        request_deadline=request_deadline,
         stats=stats,
         sleep=sleep,
     )
@@ -259,7 +264,11 @@ def bulk_job_messages(
         # run stopped) must not be claimed as loaded.
         account_id, job = task
         pages = client.iter_messages(
-            account_id, job["job_id"], status, lambda served: max_pages(job, served)
+            account_id,
+            job["job_id"],
+            status,
+            lambda served: max_pages(job, served),
+            on_restart=lambda: f"with at most {concurrency.reduce()} worker(s) from now on",
         )
         for page in pages:
             good, rejected, statuses = shape_messages(
@@ -267,11 +276,11 @@ def bulk_job_messages(
             )
             table = to_arrow(good) if good else None
             if table is not None:
-                yield table, statuses, 0
+                yield table, statuses, 0, None
             elif good:
-                yield good, statuses, 0
+                yield good, statuses, 0, None
             if rejected:
-                yield _rejected(rejected), Counter(), len(rejected)
+                yield _rejected(rejected), Counter(), len(rejected), rejected[0]["reason"]
 
     stats.add("jobs_todo", len(todo))
     stats.add("messages_expected", sum(expected_messages(job) for _, job in todo))
@@ -279,7 +288,8 @@ def bulk_job_messages(
     # is fixed, so a few large items load much faster than many page-sized ones.
     batches: dict[str, ArrowBatch] = {}
     complete: set[str] = set()
-    events = fetch_concurrently(todo, fetch, workers)
+    concurrency = Concurrency(workers)
+    events = fetch_concurrently(todo, fetch, concurrency)
     try:
         for kind, (_, job), payload in events:
             job_id = job["job_id"]
@@ -289,10 +299,14 @@ def bulk_job_messages(
                 stats.warn("stopped by a signal: the remaining jobs were not fetched this run")
                 break
             if kind == PAGE:
-                data, statuses, rejected = payload
+                data, statuses, rejected, reason = payload
                 stats.count_rows(statuses)
                 if rejected:
                     stats.add("rows_rejected", rejected)
+                    stats.warn(
+                        f"job {job_id}: {rejected} message item(s) could not be loaded as"
+                        f" declared, kept in {settings.REJECTED_TABLE} (first: {reason})"
+                    )
                 if isinstance(data, pa.Table):
                     batch = batches.setdefault(job_id, ArrowBatch(settings.ARROW_BATCH_ROWS))
                     yield from batch.add(data)
@@ -446,7 +460,7 @@ def _rejected(rows: list[dict[str, Any]]) -> Any:
             # merged, not appended, so a load job run again after a crash adds nothing
             write_disposition="merge",
             primary_key="rejected_id",
-            columns={"item": {"data_type": "json"}},
+            columns=settings.REJECTED_COLUMNS,
         ),
         # A variant: without it the hints would become the resource's own for later rows.
         create_table_variant=True,

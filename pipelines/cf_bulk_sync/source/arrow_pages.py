@@ -94,8 +94,9 @@ _PARSE = pj.ParseOptions(explicit_schema=ENVELOPE, unexpected_field_behavior="er
 def read_message_page(content: bytes) -> dict[str, Any] | None:
     """The envelope of a successful page of messages with `result` as `[table]` (see
     `is_arrow_page`), when every item holds only documented fields of documented JSON types and
-    has a `message_id`; None for anything else, which the caller parses the ordinary way (and
-    which is how errors, keyless items and new fields keep their own handling)."""
+    has a `message_id`, and every text is valid UTF-8; None for anything else, which the caller
+    parses the ordinary way (and which is how errors, unloadable items, see quarantine, and new
+    fields keep their own handling)."""
     try:
         envelope = pj.read_json(
             pa.BufferReader(content),
@@ -112,6 +113,12 @@ def read_message_page(content: bytes) -> dict[str, Any] | None:
         return None
     items = pa.Table.from_struct_array(result.flatten())
     if items.column("message_id").null_count:
+        return None
+    try:
+        # Arrow's JSON reader keeps invalid UTF-8 as it came; DuckDB's Parquet reader refuses
+        # it at load time. Declined, the page's items are judged one by one (see quarantine).
+        items.validate(full=True)
+    except pa.ArrowInvalid:
         return None
     return {
         "success": True,

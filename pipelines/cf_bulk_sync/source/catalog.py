@@ -8,6 +8,8 @@ from dlt.common import logger
 from .client import CloudflareClient
 from .errors import CursorRejectedError, NotFoundError
 from .helpers import is_uuid, printable
+from .quarantine import problem
+from .settings import JOB_INTEGERS
 
 
 class JobCatalog:
@@ -74,13 +76,19 @@ class JobCatalog:
         good = []
         for job in page:
             job_id = job.get("job_id") if isinstance(job, dict) else None
-            if is_uuid(job_id):
-                good.append(job)
-            else:
+            if not is_uuid(job_id):
                 self.client.stats.warn(
                     f"job list of account {account_id}: an item with job_id"
                     f" {printable(job_id, 60)} is not a UUID: set aside, never requested"
                 )
+            elif (found := problem(job, "job_id", JOB_INTEGERS)) is not None:
+                # it would fail the load package, on every run (see quarantine)
+                self.client.stats.warn(
+                    f"job list of account {account_id}: job {job_id} cannot be loaded as"
+                    f" declared ({found[0]}: {printable(found[1], 120)}): set aside this run"
+                )
+            else:
+                good.append(job)
         return good
 
     def covers(self, account_id: str, job_id: str, action_type: str | None) -> bool:

@@ -31,7 +31,7 @@ from .errors import (
 )
 from .fetcher import record_wait
 from .paginators import CloudflareCursorPaginator
-from .retrying import RetryingSessions
+from .retrying import DeadlineExceeded, RetryingSessions
 from .stats import SyncStats
 
 # compiled once: dlt compiles a path given as text on every page, with a new parser each time
@@ -101,6 +101,7 @@ class CloudflareClient:
         max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
         timeout: float = settings.DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] | None = None,
+        deadline: float = settings.DEFAULT_DEADLINE,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.per_page = per_page
@@ -118,6 +119,7 @@ class CloudflareClient:
             max_retry_delay=max_retry_delay,
             timeout=timeout,
             sleep=sleep,
+            deadline=deadline,
         )
         self._hooks: Hooks = {
             "response": [record_wait, envelope_hook(max_retry_delay, budget.block)]
@@ -222,13 +224,17 @@ class CloudflareClient:
         job_id: str,
         status: str | None = None,
         max_pages: int | Callable[[int], int] | None = None,
+        on_restart: Callable[[], str] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Yields one job's messages page by page, following `result_info.next`: a page is a
         list of item dicts, or a list holding one Arrow table (see `arrow_pages.is_arrow_page`).
 
-        A rejected or expired cursor restarts the listing from the first page once. A message
-        is yielded once per listing even if the API repeats it (on another page, or after a
-        restart), so the rows of one run never disagree about a message.
+        A rejected or expired cursor restarts the listing from the first page, up to
+        `settings.CURSOR_RESTARTS` times; from the second restart on, `on_restart` is called
+        first (the fetcher lowers the number of workers: a listing whose cursor keeps expiring
+        is read too slowly) and returns what it did, for the log. A message is yielded once per
+        listing even if the API repeats it (on another page, or after a restart), so the rows
+        of one run never disagree about a message.
         """
         params: dict[str, Any] = {"per_page": self.per_page}
         if status:
@@ -236,7 +242,7 @@ class CloudflareClient:
         job = quote(job_id, safe="")  # never a path of its own, whatever the API sent
         path = settings.API_PREFIX.format(account_id=account_id) + f"/bulk/{job}/messages"
         yielded: set[Any] = set()
-        restarted = False
+        restarts = 0
         while True:
             paginator = CloudflareCursorPaginator(f"messages of job {job_id}", max_pages)
             try:
@@ -248,17 +254,23 @@ class CloudflareClient:
                     fresh = []
                     for item in page:
                         key = item.get("message_id") if isinstance(item, dict) else None
-                        if key is None or key not in yielded:
+                        if not isinstance(key, str):  # set aside later, see quarantine
+                            fresh.append(item)
+                        elif key not in yielded:
                             fresh.append(item)
                             yielded.add(key)
                     yield fresh
                 return
             except CursorRejectedError as e:
-                if restarted:
+                if restarts >= settings.CURSOR_RESTARTS:
                     raise
-                restarted = True
+                restarts += 1
                 self.stats.add("cursor_restarts")
-                logger.warning(f"messages of job {job_id}: {e}; restarting from the first page")
+                slower = f" {on_restart()}" if restarts > 1 and on_restart is not None else ""
+                logger.warning(
+                    f"messages of job {job_id}: {e}; restart {restarts} of"
+                    f" {settings.CURSOR_RESTARTS} from the first page{slower}"
+                )
 
     def _pages(
         self,
@@ -289,6 +301,11 @@ class CloudflareClient:
             raise TransientAPIError(
                 f"{what}: HTTP {status or '?'} persisted after {self.max_attempts} attempts",
                 status,
+            ) from None
+        except DeadlineExceeded as e:
+            raise TransientAPIError(
+                f"{what}: {e}, {self.max_attempts} attempts: the server or a proxy sends too"
+                " slowly (raise request_deadline if it is only slow)"
             ) from None
         except MalformedResponse as e:
             raise TransientAPIError(

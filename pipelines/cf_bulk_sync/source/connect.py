@@ -26,6 +26,7 @@ def make_client(
     backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
     max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
     request_timeout: float = settings.DEFAULT_TIMEOUT,
+    request_deadline: float = settings.DEFAULT_DEADLINE,
     stats: SyncStats | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> CloudflareClient:
@@ -63,4 +64,5 @@ def make_client(
         max_retry_delay=validate_range("max_retry_delay", max_retry_delay, 0),
         timeout=validate_range("request_timeout", request_timeout, 0.001),
         sleep=sleep,
+        deadline=validate_range("request_deadline", request_deadline, 0.001),
     )

@@ -1,5 +1,6 @@
 """Reading Cloudflare's response envelope: what is success, what is retried, what is fatal."""
 
+import json
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
@@ -89,7 +90,7 @@ def check_envelope(response: requests.Response, *args: Any, **kwargs: Any) -> No
         # orjson: a third of the parse time of requests' own decoder on a 1000-item page
         body = orjson.loads(response.content)
     except ValueError:
-        raise MalformedResponse(f"HTTP {status} with a body that is not JSON") from None
+        body = lenient_json(response.content, status)
     if not isinstance(body, dict) or "success" not in body:
         raise MalformedResponse(f"HTTP {status} with JSON that is not a Cloudflare envelope")
     response.json = lambda **_: body  # type: ignore[method-assign]
@@ -97,6 +98,16 @@ def check_envelope(response: requests.Response, *args: Any, **kwargs: Any) -> No
         raise classify_error(response, body)
     if "result" not in body:
         raise MalformedResponse(f"HTTP {status} envelope without a result")
+
+
+def lenient_json(content: bytes, status: int) -> Any:
+    """A body orjson refuses that is still JSON: invalid UTF-8 in a text (kept as surrogates,
+    so that the one item holding it is set aside, see quarantine, not the whole page), a lone
+    surrogate escape, NaN. Anything else (truncated, HTML) is a `MalformedResponse`."""
+    try:
+        return json.loads(content.decode("utf-8", "surrogateescape"))
+    except (ValueError, RecursionError):
+        raise MalformedResponse(f"HTTP {status} with a body that is not JSON") from None
 
 
 def classify_error(response: requests.Response, body: dict[str, Any]) -> CloudflareAPIError:

@@ -58,6 +58,14 @@ class Concurrency:
             self.active += 1
             return True
 
+    def reduce(self) -> int:
+        """Halves the most workers allowed at once (not below 1) for the rest of the run;
+        returns the new most."""
+        with self._changed:
+            self.maximum = max(1, self.maximum // 2)
+            self.limit = min(self.limit, self.maximum)
+            return self.maximum
+
     def leave(self, wall: float, wait: float) -> None:
         wait, busy = max(wait, 0.0), max(wall - wait, 1e-6)
         with self._changed:
@@ -72,16 +80,18 @@ class Concurrency:
 
 
 def fetch_concurrently(
-    jobs: Iterable[T], fetch: Callable[[T], Iterator[Any]], workers: int
+    jobs: Iterable[T], fetch: Callable[[T], Iterator[Any]], workers: "int | Concurrency"
 ) -> Generator[Event, None, None]:
-    """Runs `fetch(job)` for every job on `workers` threads and yields, as they come,
-    `(PAGE, job, item)` for each item and then `(DONE, job, error or None)` once per job.
+    """Runs `fetch(job)` for every job on `workers` threads (or under a `Concurrency` the
+    caller keeps, to lower it later) and yields, as they come, `(PAGE, job, item)` for each
+    item and then `(DONE, job, error or None)` once per job.
 
     Closing the iterator (or leaving it early) stops the workers: jobs not started are
     cancelled and running ones stop before their next item.
     """
     todo: list[T] = list(jobs)
-    concurrency = Concurrency(workers)
+    concurrency = workers if isinstance(workers, Concurrency) else Concurrency(workers)
+    workers = concurrency.maximum
     events: queue.Queue[Event] = queue.Queue(maxsize=max(2 * workers, 2))
     stop = threading.Event()
 

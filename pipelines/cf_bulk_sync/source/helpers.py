@@ -1,7 +1,5 @@
 """Plain functions of the source: input validation, row shaping and the incremental rules."""
 
-import hashlib
-import json
 import math
 import os
 import re
@@ -12,7 +10,7 @@ from typing import Any
 
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
-from . import settings
+from . import quarantine, settings
 from .arrow_pages import count_statuses, is_arrow_page, stamp
 from .errors import ConfigurationError
 from .privacy import Pseudonymizer
@@ -189,12 +187,12 @@ def shape_messages(
     job_id: str,
     pseudonymizer: Pseudonymizer | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Counter]:
-    """Stamps each message with its job and account; sets apart items that have no key;
-    pseudonymises addresses when asked to (rejected items too).
+    """Stamps each message with its job and account; sets apart items that cannot be loaded as
+    declared (see `quarantine`); pseudonymises addresses when asked to (rejected items too).
 
-    Returns the good rows, the rejected ones (with the reason) and the good rows per status.
-    A page read into Arrow (all items keyed, see arrow_pages) stays one table; pseudonymising
-    needs its rows as dicts.
+    Returns the good rows, the rejected ones (with the field and reason) and the good rows per
+    status. A page read into Arrow (every item keyed and typed, see arrow_pages) stays one
+    table; pseudonymising needs its rows as dicts.
     """
     if is_arrow_page(page):
         if pseudonymizer is None:
@@ -207,18 +205,9 @@ def shape_messages(
     for item in page:
         if pseudonymizer is not None and isinstance(item, dict):
             pseudonymizer.apply(item)
-        if not isinstance(item, dict) or not item.get("message_id"):
-            raw = json.dumps(item, sort_keys=True, default=str)
-            rejected.append(
-                {
-                    # the same item seen again (a later run, a repeated load) is one row
-                    "rejected_id": hashlib.sha256(f"{job_id}\n{raw}".encode()).hexdigest(),
-                    "account_id": account_id,
-                    "job_id": job_id,
-                    "reason": "item without message_id",
-                    "item": item,
-                }
-            )
+        found = quarantine.problem(item, "message_id", settings.MESSAGE_INTEGERS)
+        if found is not None:
+            rejected.append(quarantine.rejected_row(item, account_id, job_id, *found))
             continue
         keep_ours(item)
         item["job_id"] = job_id

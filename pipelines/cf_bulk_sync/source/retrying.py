@@ -8,6 +8,9 @@ tenacity `Retrying` of our own. dlt's retrying `Client` is configured only throu
 methods, so it is not used.
 """
 
+import contextlib
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -39,13 +42,30 @@ RETRY_EXCEPTIONS = (*DEFAULT_RETRY_EXCEPTIONS, MalformedResponse)
 POOL_SIZE = 16
 
 
-class BudgetedAdapter(HTTPAdapter):
-    """Spends the request budget and counts every attempt, retries included."""
+class DeadlineExceeded(requests.Timeout):
+    """A response not complete within the deadline (a server or proxy dripping its bytes):
+    retried like any timeout."""
 
-    def __init__(self, budget: RequestBudget, stats: SyncStats, **kwargs: Any) -> None:
+
+class BudgetedAdapter(HTTPAdapter):
+    """Spends the request budget and counts every attempt, retries included; and gives each
+    response a total deadline, connect and every read together.
+
+    requests' timeout bounds the connect and each socket read, not the response: a server that
+    sends a byte now and then keeps one request alive for ever. So the body is read here under
+    a timer that, at the deadline, shuts the socket down (urllib3's `shutdown`, made to unblock
+    a read from another thread), and the attempt fails as a `DeadlineExceeded`. The connect and
+    each read of the headers are bounded by the read timeout, which the deadline caps (see
+    RetryingSessions); headers dripped a byte at a time are not cut off (a known limit).
+    """
+
+    def __init__(
+        self, budget: RequestBudget, stats: SyncStats, deadline: float, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._budget = budget
         self._stats = stats
+        self.deadline = deadline
 
     def send(
         self,
@@ -58,7 +78,34 @@ class BudgetedAdapter(HTTPAdapter):
     ) -> requests.Response:
         self._budget.acquire()
         self._stats.add("requests")
-        return super().send(request, stream, timeout, verify, cert, proxies)
+        started = time.monotonic()
+        response = super().send(request, True, timeout, verify, cert, proxies)
+        if stream:  # the caller reads the body (no caller of ours does)
+            return response
+        expired = threading.Event()
+
+        def cut() -> None:
+            expired.set()
+            with contextlib.suppress(ValueError, RuntimeError, OSError):
+                response.raw.shutdown()
+
+        timer = threading.Timer(max(self.deadline - (time.monotonic() - started), 0.0), cut)
+        timer.daemon = True
+        timer.start()
+        try:
+            response.content  # noqa: B018 - reads the body under the timer
+        except requests.RequestException:
+            if not expired.is_set():
+                raise
+        finally:
+            timer.cancel()
+        if expired.is_set():
+            response.close()
+            raise DeadlineExceeded(
+                f"no complete response within request_deadline={self.deadline:g}s",
+                request=request,
+            )
+        return response
 
 
 class RetryingSession(Session):
@@ -88,13 +135,16 @@ class RetryingSessions:
         max_retry_delay: float,
         timeout: float,
         sleep: Callable[[float], None] | None = None,
+        deadline: float | None = None,
     ) -> None:
-        self._adapter = BudgetedAdapter(budget, stats, pool_maxsize=POOL_SIZE)
+        deadline = timeout if deadline is None else deadline
+        self._adapter = BudgetedAdapter(budget, stats, deadline, pool_maxsize=POOL_SIZE)
         self._stats = stats
         self.max_attempts = max_attempts
         self.backoff_factor = backoff_factor
         self.max_retry_delay = max_retry_delay
-        self.timeout = timeout
+        # a socket read may not outlast the response's deadline
+        self.timeout = min(timeout, deadline)
         self._sleep = sleep
 
     def new_session(self) -> RetryingSession:

@@ -17,9 +17,20 @@ DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_BACKOFF_FACTOR = 1.0
 DEFAULT_MAX_RETRY_DELAY = 300.0
 DEFAULT_TIMEOUT = 60.0
+# Seconds one response may take in all (connect and every read): a server or proxy dripping
+# bytes is cut off here and the request retried. A page of 1000 messages takes about a second.
+DEFAULT_DEADLINE = 30.0
 # Jobs fetched at once: enough to hide the API's latency, few enough to stay polite.
 DEFAULT_WORKERS = 4
+# Restarts of one job's listing after its cursor expired; from the second on, with half the
+# workers each time (a listing read too slowly outlives its cursor).
+CURSOR_RESTARTS = 3
 MAX_WORKERS = 32
+# An item nested deeper than this is set aside (see quarantine): dlt's JSON writer stops at 254
+# levels, and no documented field nests more than two.
+MAX_NESTING = 64
+# The raw text of a set-aside item is kept up to this many characters.
+REJECTED_RAW_CHARS = 10_000
 # Rows per Arrow item handed to dlt: its cost per item is fixed (schema checks, a file write).
 ARROW_BATCH_ROWS = 5000
 
@@ -105,6 +116,18 @@ MESSAGE_COLUMNS = _columns(
     # whole as JSON rather than exploded into columns and child tables.
     message="json",
 )
+REJECTED_COLUMNS = _columns(
+    rejected_id="text",
+    job_id="text",
+    account_id="text",
+    field="text",
+    reason="text",
+    raw="text",
+    item="json",
+)
+# Fields declared bigint, by table: a number past 64 bits there is set aside (see quarantine).
+MESSAGE_INTEGERS = frozenset(n for n, c in MESSAGE_COLUMNS.items() if c["data_type"] == "bigint")
+JOB_INTEGERS = frozenset(n for n, c in JOB_COLUMNS.items() if c["data_type"] == "bigint")
 DELETION_COLUMNS = _columns(job_id="text", account_id="text", deleted_at="timestamp")
 SNAPSHOT_COLUMNS = _columns(
     job_id="text", account_id="text", observed_at="timestamp", status="text", **_COUNTER_TYPES

@@ -1,0 +1,82 @@
+"""No wedge (issue 18, item 2): a pending load package that fails every attempt is set aside
+after `max_load_attempts` runs, the run goes on and fetches its rows again from the API, exit 3
+says so; `check` shows the package and `check --repair` deletes it. Through the installed CLI
+after a first run (in-process, with the quarantine switched off) leaves a package that the
+destination refuses."""
+
+from pathlib import Path
+
+import pytest
+
+from cf_bulk_sync.loading.pipeline import make_pipeline, sync
+from cf_bulk_sync.outcome import decide
+from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator
+from cf_bulk_sync.source import quarantine
+
+from ..support.cli import cli, cli_env
+from ..support.payloads import MESSAGE_PAYLOADS, plant
+from ..support.warehouse import query
+
+pytestmark = pytest.mark.e2e
+
+MESSAGES = "cloudflare_email_security.bulk_job_messages"
+
+
+def poisoned_first_run(simulator: Simulator, tmp_path: Path, mp: pytest.MonkeyPatch) -> None:
+    """A package holding retry_count 10^30, which DuckDB refuses at load: what a run made before
+    the quarantine existed, or whatever else a destination may refuse."""
+    render, _ = MESSAGE_PAYLOADS["retry_count 10^30"]
+    plant(simulator.world, render)
+    env = cli_env(simulator, tmp_path)
+    with mp.context() as m:
+        for name in ("DLT_DATA_DIR", "DESTINATION__DUCKDB__CREDENTIALS"):
+            m.setenv(name, env[name])
+        m.setattr(quarantine, "problem", lambda item, key, whole=frozenset(): None)
+        result = sync(
+            make_pipeline(),
+            account_id=simulator.world.account_id,
+            api_token=DEFAULT_TOKEN,
+            base_url=simulator.base_url,
+        )
+    assert decide(result).exit_code == 1 and "load step failed" in (result.error or "")
+    assert any("attempt 1 of 3" in w for w in result.stats.warnings)
+
+
+def test_a_package_that_never_loads_is_set_aside_and_its_rows_come_again(
+    simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    poisoned_first_run(simulator, tmp_path, monkeypatch)
+    env = cli_env(simulator, tmp_path)
+    second = cli("run", "--no-models", env=env, cwd=tmp_path)
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "Traceback" not in second.stdout + second.stderr
+    assert "attempt 2 of 3" in second.stdout
+    checked = cli("check", env=env, cwd=tmp_path)
+    assert "pending " in checked.stdout and "failed 2 time(s)" in checked.stdout
+    simulator.reset_counts()
+    third = cli("run", "--no-models", env=env, cwd=tmp_path)
+    assert third.returncode == 3, third.stdout + third.stderr
+    assert "Traceback" not in third.stdout + third.stderr
+    assert "failed to load 3 times" in third.stdout and "set aside in " in third.stdout
+    assert simulator.counts["messages"] > 0  # it went on to extract afresh
+    # every row came again from the API, the unloadable one set aside: nothing lost
+    truth = simulator.world.truth_messages()
+    loaded = query(tmp_path / "w.duckdb", f"select job_id, message_id, status from {MESSAGES}")
+    assert len(loaded) == len(truth) - 1 and set(loaded) < {(*k, v) for k, v in truth.items()}
+    aside = list((tmp_path / "dlt" / "pipelines" / "cf_bulk_sync" / "set_aside").iterdir())
+    assert len(aside) == 1 and (aside[0] / "failed_jobs").is_dir()
+    fourth = cli("run", "--no-models", env=env, cwd=tmp_path)
+    assert fourth.returncode == 0, fourth.stdout + fourth.stderr
+    shown = cli("check", env=env, cwd=tmp_path)
+    assert f"1 kept for inspection ({aside[0]})" in shown.stdout
+    repaired = cli("check", "--repair", env=env, cwd=tmp_path)
+    assert "repaired: deleted 1" in repaired.stdout and not aside[0].exists()
+    again = cli("check", env=env, cwd=tmp_path)
+    assert "set-aside packages: none" in again.stdout
+
+
+def test_max_load_attempts_is_validated(simulator: Simulator, tmp_path: Path) -> None:
+    env = cli_env(simulator, tmp_path, CF_BULK_SYNC__MAX_LOAD_ATTEMPTS="0")
+    run = cli("run", "--no-models", env=env, cwd=tmp_path)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert "Invalid cf_bulk_sync.max_load_attempts" in run.stderr
