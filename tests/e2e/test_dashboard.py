@@ -3,7 +3,11 @@ screen, every filter changes every panel exactly as SQL on the marts says, the k
 every job, and axe-core finds no serious accessibility problem."""
 
 import json
+import os
 import re
+import struct
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,6 +24,7 @@ from cf_bulk_sync.reporting.dashboard import write_dashboard
 from cf_bulk_sync.simulator import Simulator, World
 
 from ..support.browser import Browser
+from ..support.checkout import CHECKOUT
 from ..support.syncer import Syncer
 from ..support.tools import axe_script
 
@@ -373,3 +378,23 @@ def test_the_page_carries_its_data_once_and_api_texts_cut(syncer: Syncer, tmp_pa
         )
     )
     assert max(len(t) for t in data["texts"]) <= 300
+
+
+def test_the_dashboard_benchmark_runs_and_saves_its_screenshots(tmp_path: Path) -> None:
+    """`benchmarks/dashboard.py` on a tiny account (its timings are output, never asserted)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.dashboard", "--jobs", "4", "--runs", "1"]
+        + ["--repeat", "1", "--shots", str(tmp_path)],
+        cwd=CHECKOUT,  # benchmarks/ is not in the wheel: it runs from the checkout
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "DLT_DATA_DIR": str(tmp_path / "dlt")},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert result["jobs"] == 4 and result["data_bytes"] < result["page_bytes"]
+    assert result["first_render_ms_median"] > 0
+    for width in (390, 1440):
+        png = (tmp_path / f"dashboard-4-jobs-{width}px.png").read_bytes()
+        assert struct.unpack(">I", png[16:20])[0] == width
