@@ -26,7 +26,7 @@ def tools_folder() -> Path:
 def duckdb_python(requirement: str) -> Path:
     """The Python of a venv holding only `requirement` (a pip requirement of duckdb) and pytz
     (DuckDB's Python client needs it to return timestamps with time zone)."""
-    venv = tools_folder() / ("venv-" + re.sub(r"[^\w.]+", "_", requirement))
+    venv = tools_folder() / ("venv-" + re.sub(r"[^\w.]+", "-", requirement.replace("<", " below ")))
     python = venv / "bin" / "python"
     if not (venv / "ready").exists():
         _run([sys.executable, "-m", "venv", "--clear", str(venv)])
