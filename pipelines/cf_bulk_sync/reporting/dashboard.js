@@ -124,7 +124,7 @@
     fill(section, items.length ? items.map(function (i) {
       return h("div", { "class": "bar-row" }, [
         h("span", {}, i[0]),
-        h("span", { "class": "bar", role: "img", "aria-label": i[0] + ": " + fmt(i[1]) + " " + what,
+        h("span", { "class": "bar", role: "img", "aria-label": i[0] + ": " + fmt(i[1]) + " " + what, title: i[0] + ": " + fmt(i[1]),
           style: "width:" + (100 * i[1] / top).toFixed(2) + "%;background:" + colour(i[0]) }),
         h("span", { "class": "num", "data-status": i[0] }, fmt(i[1]))
       ]);
@@ -151,9 +151,13 @@
       g.appendChild(svg("line", { x1: left, x2: w - right, y1: Y(f * yMax), y2: Y(f * yMax), stroke: "#ccc" }));
       g.appendChild(svg("text", { x: left - 6, y: Y(f * yMax) + 4, "text-anchor": "end" }, opts.yFmt(f * yMax)));
     });
-    [x0, x1].forEach(function (x, i) {
-      g.appendChild(svg("text", { x: X(x), y: ht - 6, "text-anchor": i ? "end" : "start" }, opts.xFmt(x)));
-    });
+    // as many date labels as fit (about one per 110 px), first and last always
+    var ticks = x1 > x0 ? Math.max(1, Math.min(Math.floor((w - left - right) / 110), 6)) : 0;
+    for (var t = 0; t <= ticks; t++) {
+      var x = x0 + (x1 - x0) * t / (ticks || 1);
+      g.appendChild(svg("text", { x: X(x), y: ht - 6, "text-anchor": t === 0 ? "start" : t === ticks ? "end" : "middle" }, opts.xFmt(x)));
+      if (!ticks) break;
+    }
     var solid = opts.partialLast ? points.slice(0, -1) : points;
     g.appendChild(svg("polyline", { fill: "none", stroke: C.line, "stroke-width": 2,
       points: solid.map(function (p) { return X(p[0]) + "," + Y(p[1]); }).join(" ") }));
