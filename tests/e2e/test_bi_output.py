@@ -12,6 +12,7 @@ from cf_bulk_sync.simulator import Simulator
 
 from ..support.checkout import MODELS
 from ..support.cli import cli, cli_env
+from ..support.tools import NEWEST_DUCKDB_1, OLD_DUCKDB, duckdb_python
 from ..support.warehouse import query
 
 pytestmark = pytest.mark.e2e
@@ -97,6 +98,53 @@ def test_publish_writes_whole_files_and_readers_keep_theirs(
     finally:
         reader.close()
     assert query(snapshot, "select count(*) from cloudflare_email_security.sync_runs") == [(2,)]
+
+
+# Run by another DuckDB: opens the snapshot read-only, reads every row of every table and
+# prints its version and each table's row count.
+READ_EVERY_TABLE = """
+import json, sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+tables = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+counts = {f"{s}.{t}": len(con.execute(f'select * from "{s}"."{t}"').fetchall()) for s, t in tables}
+print(json.dumps({"version": duckdb.__version__, "counts": counts}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "requirement",
+    [pytest.param(OLD_DUCKDB, id="duckdb-1.1.3"), pytest.param(NEWEST_DUCKDB_1, id="newest-1.x")],
+)
+def test_the_snapshot_opens_in_the_duckdb_bi_drivers_bundle(
+    env: dict[str, str], tmp_path: Path, requirement: str
+) -> None:
+    assert cli("run", "--publish", "bi", env=env, cwd=tmp_path).returncode == 0
+    python = duckdb_python(requirement)
+    read = subprocess.run(
+        [str(python), "-c", READ_EVERY_TABLE, str(tmp_path / "bi" / "cf_bulk_sync.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert read.returncode == 0, read.stderr
+    seen = json.loads(read.stdout)
+    assert seen["version"].startswith("1.") and seen["version"] != duckdb.__version__
+    if requirement == OLD_DUCKDB:
+        assert seen["version"] == "1.1.3"
+    warehouse = tmp_path / "w.duckdb"
+    tables = query(
+        warehouse,
+        "select table_schema, table_name from information_schema.tables"
+        " where table_schema in ('cloudflare_email_security',"
+        " 'cloudflare_email_security_reporting') and table_name not like '\\_dlt%' escape '\\'",
+    )
+    expected = {
+        f"{s}.{t}": query(warehouse, f'select count(*) from "{s}"."{t}"')[0][0] for s, t in tables
+    }
+    marts = {p.stem for p in (tmp_path / "bi" / "parquet").glob("*.parquet")}
+    assert {f"cloudflare_email_security_reporting.{m}" for m in marts} <= set(seen["counts"])
+    assert seen["counts"] == expected
 
 
 def test_publish_refuses_a_warehouse_that_is_not_duckdb(

@@ -78,6 +78,8 @@ def test_the_wheel_holds_every_module_and_model_and_nothing_else(wheel: Path) ->
     assert len(models) > 20 and len(modules) > 40
     assert models - names == set()
     assert modules - names == set()
+    page = {f"cf_bulk_sync/reporting/dashboard.{kind}" for kind in ("html", "css", "js")}
+    assert page - names == set()  # the dashboard's page, inlined when it is written
     tops = {name.split("/", 1)[0] for name in names}
     assert {t for t in tops if not t.endswith(".dist-info")} == {"cf_bulk_sync"}  # no pipelines/
     (info,) = (t for t in tops if t.endswith(".dist-info"))

@@ -146,6 +146,13 @@ def test_the_command_line_syncs_into_postgres(
     assert report.returncode == 0 and "Top failure reasons" in report.stdout
     for job_id in simulator.world.jobs:
         assert job_id[:8] in report.stdout
+    page = tmp_path / "dashboard.html"
+    dashboard = cli(
+        "dashboard", "--destination", "postgres", "--dataset", dataset, "--out", str(page),
+        env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert dashboard.returncode == 0, dashboard.stderr
+    assert all(job_id in page.read_text() for job_id in simulator.world.jobs)
 
 
 def test_a_first_load_appends_and_repeated_rows_are_removed_on_postgres(

@@ -141,9 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard = commands.add_parser(
         "dashboard",
         help="write a self-contained HTML dashboard of the marts",
-        description="Write one HTML file (charts inline, works offline) of the jobs, their"
-        " statuses, failure reasons, daily activity and the last run. Run after `run`."
-        + READER_NOTE,
+        description="Write one HTML file (data and script inline, works offline) of the jobs,"
+        " their statuses, failure reasons, the daily failure rate and the sync's health, with"
+        " filters. Run after `run`." + READER_NOTE,
     )
     _destination_options(dashboard)
     dashboard.add_argument(

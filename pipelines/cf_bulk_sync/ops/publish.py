@@ -4,17 +4,24 @@ DuckDB allows one writer per file, and BI tools holding the warehouse open fight
 Publishing writes what they read elsewhere: a snapshot DuckDB file with the raw tables and the
 models (same schema and table names as the warehouse) and one Parquet file per mart. Each file
 is written under a temporary name and renamed into place, so a reader never sees half a file.
+
+The snapshot is written in DuckDB's storage format of version 1.0 (`SNAPSHOT_STORAGE`), not the
+newest the installed DuckDB knows: the DuckDB drivers bundled by Metabase, Grafana, Evidence
+and DBeaver are DuckDB 1.x, which refuse a 2.x file ("version number 999"); 1.0's format is
+read by every DuckDB from 1.0 to 2.x.
 """
 
 import os
 from pathlib import Path
 
 import dlt
+import duckdb
 
 from ..errors import ConfigurationError
 from ..models.runner import load_models, reporting_dataset
 
 SNAPSHOT_FILE = "cf_bulk_sync.duckdb"
+SNAPSHOT_STORAGE = "v1.0.0"
 
 
 def remove_leftovers(root: Path) -> list[Path]:
@@ -64,7 +71,7 @@ def publish(pipeline: dlt.Pipeline, folder: str) -> list[Path]:
             " and table_catalog = current_database()",
             [raw, reporting],
         ).fetchall()
-        con.execute(f"attach '{partial}' as publish_snapshot")
+        con.execute(f"attach '{partial}' as publish_snapshot{_storage_option(duckdb.__version__)}")
         try:
             for schema in (raw, reporting):
                 con.execute(f'create schema if not exists publish_snapshot."{schema}"')
@@ -86,3 +93,10 @@ def publish(pipeline: dlt.Pipeline, folder: str) -> list[Path]:
             os.replace(temporary, target)
             written.append(target)
     return written
+
+
+def _storage_option(version: str) -> str:
+    """The ATTACH option pinning the snapshot's storage format; DuckDB before 1.2 has no such
+    option and writes that format anyway."""
+    major, minor = (int(part) for part in version.split(".")[:2])
+    return "" if (major, minor) < (1, 2) else f" (storage_version '{SNAPSHOT_STORAGE}')"

@@ -8,7 +8,12 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from ..errors import ConfigurationError
 from ..models.runner import no_models_yet, qualified, reporting_dataset
+from ..source.helpers import printable
 from .reader import read_only_client
+
+# API texts (reasons, destinations, statuses) are shown cut to this many characters: one reason
+# of 4 MB once made a 25-row report 109 MB. They are cut in SQL too, not to fetch megabytes.
+TEXT_LIMIT = 100
 
 JOB_COLUMNS = (
     ("job", "job_id"),
@@ -28,8 +33,10 @@ JOB_COLUMNS = (
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain table: numbers right-aligned, text left-aligned, one space-padded line a row."""
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    """A plain table: numbers right-aligned, text left-aligned, one space-padded line a row.
+    Texts come from the API: control characters are escaped (no forged lines, no terminal
+    escapes) and long ones cut, by `printable`."""
+    cells = [[("" if v is None else printable(str(v), TEXT_LIMIT)) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     numeric = [
         all(isinstance(row[i], (int, float)) or row[i] is None for row in rows) and bool(rows)
@@ -70,9 +77,10 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None, top: int) -
             params = list(job_ids)
         jobs = client.execute_sql(
             f"""
-            select substr(c.job_id, 1, 8), c.action_type, coalesce(c.destination, ''),
-                c.job_status, c.count_messages, c.count_completed, c.count_failed,
-                c.count_skipped, c.count_cancelled,
+            select substr(c.job_id, 1, 8), substr(c.action_type, 1, {TEXT_LIMIT + 1}),
+                substr(coalesce(c.destination, ''), 1, {TEXT_LIMIT + 1}),
+                substr(c.job_status, 1, {TEXT_LIMIT + 1}), c.count_messages, c.count_completed,
+                c.count_failed, c.count_skipped, c.count_cancelled,
                 c.count_pending + c.count_discovering + c.count_processing,
                 round(100 * c.processed_rate, 1), round(100 * c.failure_rate, 1),
                 case when c.is_deleted then 'deleted' else r.reconciliation_status end
@@ -86,12 +94,13 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None, top: int) -
         if job_ids:
             reasons = client.execute_sql(
                 f"""
-                select message_status, failure_reason, sum(count_messages),
+                select message_status, substr(failure_reason, 1, {TEXT_LIMIT + 1}),
+                    sum(count_messages),
                     count(distinct job_id), max(last_seen_at)
                 from {table("job_failure_reasons")} as c
                 {job_filter}
                 group by message_status, failure_reason
-                order by 3 desc, 2
+                order by 3 desc, failure_reason
                 limit {int(top)}
                 """,
                 *params,
@@ -99,7 +108,8 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None, top: int) -
         else:
             reasons = client.execute_sql(
                 f"""
-                select message_status, failure_reason, count_messages, count_jobs, last_seen_at
+                select message_status, substr(failure_reason, 1, {TEXT_LIMIT + 1}), count_messages,
+                    count_jobs, last_seen_at
                 from {table("failure_reasons")}
                 order by count_messages desc, failure_reason
                 limit {int(top)}
