@@ -7,6 +7,7 @@ result is written in the destination's SQL dialect.
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlglot import exp
 
 from ..errors import ModelError
 from ..source import settings
+from . import reason_texts
 from .sql_files import assertion_files, model_files, sql_root
 
 REPORTING_SUFFIX = "_reporting"
@@ -25,12 +27,14 @@ SHOWN_ROWS = 5
 
 # The raw tables the models read, with their declared columns: a table that has not received
 # data yet is read as an empty relation of the same shape, so models build from the first run.
-RAW_TABLES = {
+RAW_TABLES: dict[str, Mapping[str, Mapping[str, Any]]] = {
     settings.JOBS_TABLE: settings.JOB_COLUMNS,
     settings.MESSAGES_TABLE: settings.MESSAGE_COLUMNS,
     settings.DELETIONS_TABLE: settings.DELETION_COLUMNS,
     settings.SNAPSHOTS_TABLE: settings.SNAPSHOT_COLUMNS,
     settings.SYNC_STATE_TABLE: settings.SYNC_STATE_COLUMNS,
+    # not the API's: derived from the messages before every build (see reason_texts)
+    reason_texts.TABLE: reason_texts.COLUMNS,
 }
 _EMPTY_TYPES = {"timestamp": "timestamp with time zone", "bigint": "bigint", "bool": "boolean"}
 
@@ -126,6 +130,8 @@ def build_models(
     names = {m.name for m in models}
     result = BuildResult(reporting_dataset(pipeline))
     present = _present_raw_tables(pipeline)
+    if reason_texts.derive_reason_texts(pipeline, present):
+        present.add(reason_texts.TABLE)
     with pipeline.sql_client() as client:
         dialect = client.capabilities.sqlglot_dialect or "duckdb"
         with client.with_alternative_dataset_name(result.dataset):
