@@ -44,6 +44,8 @@ def test_decimals_are_rounded_before_the_cast(dialect: str, name: str, sql: str)
     # ClickHouse truncates, BigQuery's NUMERIC keeps 9 places: only a rounded value is equal
     for cast in sqlglot.parse_one(sql, read=dialect).find_all(exp.Cast):
         if cast.to.is_type(exp.DataType.Type.DECIMAL, exp.DataType.Type.BIGDECIMAL):
+            if isinstance(cast.parent, exp.Round):
+                continue  # the exact value that is rounded
             assert isinstance(cast.this, exp.Round), cast.sql(dialect)
             assert cast.this.args["decimals"].name == "4", cast.sql(dialect)
 

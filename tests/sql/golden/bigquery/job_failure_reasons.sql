@@ -59,7 +59,10 @@ WITH messages AS (
     grouped.message_status AS message_status,
     grouped.failure_reason AS failure_reason,
     CAST(grouped.count_messages AS INT64) AS count_messages,
-    CAST(ROUND(1.0 * grouped.count_messages / NULLIF(status_totals.count_in_status, 0), 4) AS NUMERIC) AS share_within_status,
+    CAST(ROUND(
+      CAST(1.0 * grouped.count_messages / NULLIF(status_totals.count_in_status, 0) AS NUMERIC),
+      4
+    ) AS NUMERIC) AS share_within_status,
     CAST(grouped.count_retrying AS INT64) AS count_retrying,
     grouped.first_seen_at AS first_seen_at,
     grouped.last_seen_at AS last_seen_at,

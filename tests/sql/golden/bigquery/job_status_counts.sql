@@ -80,19 +80,19 @@ WITH jobs AS (
     CASE
       WHEN count_messages > 0
       THEN CAST(ROUND(
-        1.0 * (
+        CAST(1.0 * (
           count_completed + count_failed + count_cancelled + count_skipped
-        ) / NULLIF(count_messages, 0),
+        ) / NULLIF(count_messages, 0) AS NUMERIC),
         4
       ) AS NUMERIC)
     END AS processed_rate, /* settled messages, whatever the outcome: how far the job has got */
     CASE
       WHEN count_messages > 0
-      THEN CAST(ROUND(1.0 * count_completed / NULLIF(count_messages, 0), 4) AS NUMERIC)
+      THEN CAST(ROUND(CAST(1.0 * count_completed / NULLIF(count_messages, 0) AS NUMERIC), 4) AS NUMERIC)
     END AS completion_rate,
     CASE
       WHEN count_messages > 0
-      THEN CAST(ROUND(1.0 * count_failed / NULLIF(count_messages, 0), 4) AS NUMERIC)
+      THEN CAST(ROUND(CAST(1.0 * count_failed / NULLIF(count_messages, 0) AS NUMERIC), 4) AS NUMERIC)
     END AS failure_rate
   FROM joined
 )

@@ -30,7 +30,10 @@ WITH job_reasons AS (
     grouped.failure_reason AS failure_reason,
     CAST(grouped.count_messages AS BIGINT) AS count_messages,
     CAST(grouped.count_jobs AS BIGINT) AS count_jobs,
-    CAST(ROUND(1.0 * grouped.count_messages / NULLIF(status_totals.count_in_status, 0), 4) AS DECIMAL(9, 4)) AS share_within_status,
+    CAST(ROUND(
+      CAST(1.0 * grouped.count_messages / NULLIF(status_totals.count_in_status, 0) AS DECIMAL(38, 9)),
+      4
+    ) AS DECIMAL(9, 4)) AS share_within_status,
     CAST(grouped.count_retrying AS BIGINT) AS count_retrying,
     grouped.first_seen_at AS first_seen_at,
     grouped.last_seen_at AS last_seen_at,

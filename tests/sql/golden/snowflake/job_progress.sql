@@ -29,7 +29,10 @@ WITH snapshots AS (
     measured.count_processed AS count_processed,
     CASE
       WHEN measured.api_count_discovered > 0
-      THEN CAST(ROUND(1.0 * measured.count_processed / NULLIF(measured.api_count_discovered, 0), 4) AS DECIMAL(9, 4))
+      THEN CAST(ROUND(
+        CAST(1.0 * measured.count_processed / NULLIF(measured.api_count_discovered, 0) AS DECIMAL(38, 9)),
+        4
+      ) AS DECIMAL(9, 4))
     END AS processed_rate,
     measured.count_processed - COALESCE(
       LAG(measured.count_processed) OVER (PARTITION BY measured.job_id ORDER BY measured.observed_at),

@@ -31,7 +31,7 @@ WITH job_reasons AS (
     CAST(grouped.count_messages AS BIGINT) AS count_messages,
     CAST(grouped.count_jobs AS BIGINT) AS count_jobs,
     CAST(ROUND(
-      CAST(1.0 * grouped.count_messages AS DOUBLE) / NULLIF(status_totals.count_in_status, 0),
+      CAST(CAST(1.0 * grouped.count_messages AS DOUBLE) / NULLIF(status_totals.count_in_status, 0) AS DECIMAL(38, 9)),
       4
     ) AS DECIMAL(9, 4)) AS share_within_status,
     CAST(grouped.count_retrying AS BIGINT) AS count_retrying,

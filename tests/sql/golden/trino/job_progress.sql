@@ -30,7 +30,7 @@ WITH snapshots AS (
     CASE
       WHEN measured.api_count_discovered > 0
       THEN CAST(ROUND(
-        CAST(1.0 * measured.count_processed AS DOUBLE) / NULLIF(measured.api_count_discovered, 0),
+        CAST(CAST(1.0 * measured.count_processed AS DOUBLE) / NULLIF(measured.api_count_discovered, 0) AS DECIMAL(38, 9)),
         4
       ) AS DECIMAL(9, 4))
     END AS processed_rate,

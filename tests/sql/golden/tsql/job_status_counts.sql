@@ -80,19 +80,25 @@ WITH jobs AS (
     CASE
       WHEN count_messages > 0
       THEN CAST(ROUND(
-        CAST(1.0 * (
+        CAST(CAST(1.0 * (
           count_completed + count_failed + count_cancelled + count_skipped
-        ) AS FLOAT) / NULLIF(count_messages, 0),
+        ) AS FLOAT) / NULLIF(count_messages, 0) AS NUMERIC(38, 9)),
         4
       ) AS NUMERIC(9, 4))
     END AS processed_rate, /* settled messages, whatever the outcome: how far the job has got */
     CASE
       WHEN count_messages > 0
-      THEN CAST(ROUND(CAST(1.0 * count_completed AS FLOAT) / NULLIF(count_messages, 0), 4) AS NUMERIC(9, 4))
+      THEN CAST(ROUND(
+        CAST(CAST(1.0 * count_completed AS FLOAT) / NULLIF(count_messages, 0) AS NUMERIC(38, 9)),
+        4
+      ) AS NUMERIC(9, 4))
     END AS completion_rate,
     CASE
       WHEN count_messages > 0
-      THEN CAST(ROUND(CAST(1.0 * count_failed AS FLOAT) / NULLIF(count_messages, 0), 4) AS NUMERIC(9, 4))
+      THEN CAST(ROUND(
+        CAST(CAST(1.0 * count_failed AS FLOAT) / NULLIF(count_messages, 0) AS NUMERIC(38, 9)),
+        4
+      ) AS NUMERIC(9, 4))
     END AS failure_rate
   FROM joined
 )
