@@ -168,7 +168,8 @@ def build_models(
                 offending = cast(exp.Query, tree).subquery("offending")  # assertions are queries
                 limited = exp.select("*").from_(offending).limit(SHOWN_ROWS)
                 with client.execute_query(limited.sql(dialect=dialect)) as cursor:
-                    columns = [d[0] for d in cursor.description or []]
+                    # dlt's own column list: SQLAlchemy's cursor has no DB-API description
+                    columns = list(cursor.columns_schema)
                     rows = [tuple(r) for r in cursor.fetchall()]
                 result.assertions.append(
                     AssertionResult(path.stem, columns, rows, severity_of(path))
