@@ -46,3 +46,16 @@ def test_writing_again_replaces_the_old_package(tmp_path: Path) -> None:
     write_dbt_package(tmp_path)
     assert not (tmp_path / "models" / "marts" / "dropped_model.sql").exists()
     assert (tmp_path / "dbt_project.yml").exists()
+
+
+def test_column_docs_are_the_models_yaml(tmp_path: Path) -> None:
+    from cf_bulk_sync.models.column_docs import model_docs
+
+    write_dbt_package(tmp_path)
+    schema = yaml.safe_load((tmp_path / "models" / "schema.yml").read_text())["models"]
+    docs = model_docs()
+    assert [m["name"] for m in schema] == list(docs)
+    for entry in schema:
+        doc = docs[entry["name"]]
+        assert entry["description"] == doc.description
+        assert {c["name"]: c["description"] for c in entry["columns"]} == doc.columns

@@ -37,3 +37,46 @@ def model_docs(sql_dir: Path | None = None) -> dict[str, ModelDoc]:
                 f"{path.name} is not a model's docs (description, columns): {e}"
             ) from None
     return docs
+
+
+START, END = "<!-- column docs: start -->", "<!-- column docs: end -->"
+
+
+def readme_block(docs: dict[str, ModelDoc], folders: dict[str, str]) -> str:
+    """The column lists of sql/README.md: per folder, each model's description and a table
+    of its columns. `folders` maps a model name to its folder."""
+    lines = [
+        START,
+        "<!-- written by `python -m cf_bulk_sync.models.column_docs`: edit the"
+        " YAML files beside the models, not this block -->",
+        "",
+    ]
+    for folder in dict.fromkeys(folders.values()):
+        lines += [f"## {folder}/", ""]
+        for name, doc in docs.items():
+            if folders[name] != folder:
+                continue
+            lines += [f"### `{name}`", "", doc.description, "", "| column | |", "|---|---|"]
+            lines += [f"| `{column}` | {text} |" for column, text in doc.columns.items()]
+            lines.append("")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def with_readme_block(readme: str, block: str) -> str:
+    """`readme` with its column-docs block replaced by `block`."""
+    start, end = readme.index(START), readme.index(END) + len(END)
+    return readme[:start] + block + readme[end:]
+
+
+def main() -> None:
+    """Rewrites the column-docs block of the checkout's sql/README.md."""
+    root = sql_root()
+    docs = model_docs(root)
+    folders = {path.stem: path.parent.name for path in model_files(root)}
+    readme = root / "README.md"
+    readme.write_text(with_readme_block(readme.read_text(), readme_block(docs, folders)))
+
+
+if __name__ == "__main__":
+    main()
