@@ -61,9 +61,8 @@ def dialect_of(client: Any) -> str:
     if dialect not in SUPPORTED:
         what = f"SQL dialect {dialect}" if dialect else "no SQL dialect the models know"
         raise ModelError(
-            f"the models cannot be built on this destination ({what}): they are written for"
-            f" {', '.join(SUPPORTED)}; the sync itself loaded, and `cf-bulk-sync models`"
-            " builds them once the data is in a supported warehouse"
+            f"the models cannot be built on this destination ({what}): they are checked only"
+            f" for {', '.join(SUPPORTED)}; the loaded data is not affected"
         )
     return str(dialect)
 
