@@ -70,6 +70,7 @@ def test_dbt_build_on_duckdb_gives_the_runners_marts(tmp_path: Path) -> None:
             assert expected, f"{model} is empty"
 
 
+@pytest.mark.postgres
 def test_dbt_build_on_postgres_gives_the_runners_marts(postgres_url: str, tmp_path: Path) -> None:
     dataset = f"cf_{uuid.uuid4().hex[:8]}"
     pipeline = make_pipeline(
