@@ -25,8 +25,14 @@ compared as (
         jobs.job_status,
         jobs.is_terminal,
         jobs.is_deleted,
-        coalesce(sync_state.is_messages_complete and sync_state.status_filter is null, true)
-            as is_fully_synced,
+        -- no boolean inside coalesce(): T-SQL has no boolean values to coalesce
+        (
+            sync_state.job_id is null
+            or (
+                (sync_state.is_messages_complete or sync_state.is_messages_complete is null)
+                and sync_state.status_filter is null
+            )
+        ) as is_fully_synced,
         jobs.api_count_discovered,
         counts.count_messages as loaded_count_messages,
         counts.count_messages - coalesce(jobs.api_count_discovered, 0) as diff_total,

@@ -68,7 +68,8 @@ def test_the_wheel_holds_every_module_and_model_and_nothing_else(wheel: Path) ->
     models = {
         f"cf_bulk_sync/sql/{folder}/{path.name}"
         for folder in SQL_FOLDERS
-        for path in (CHECKOUT / "sql" / folder).glob("*.sql")
+        for pattern in ("*.sql", "*.yml")  # the models and their column docs
+        for path in (CHECKOUT / "sql" / folder).glob(pattern)
     }
     modules = {
         f"cf_bulk_sync/{path.relative_to(PACKAGE).as_posix()}"

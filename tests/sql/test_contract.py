@@ -1,121 +1,25 @@
-"""The marts' columns are a contract with dashboards: names and types change only on purpose."""
+"""The models' columns are a contract with dashboards: names, order and types change only on
+purpose. The names and their order are the column docs (`sql/*/<model>.yml`, written once and
+also used by sql/README.md and the dbt package); the types follow the naming convention."""
 
+from cf_bulk_sync.models.column_docs import (
+    model_docs,
+    readme_block,
+    with_readme_block,
+)
+from cf_bulk_sync.models.runner import load_models
+
+from ..support.checkout import CHECKOUT
 from .conftest import REPORTING, Warehouse, job, message
 
-CONTRACT = {
-    "job_status_counts": [
-        "job_id",
-        "account_id",
-        "action_type",
-        "destination",
-        "job_status",
-        "is_terminal",
-        "is_deleted",
-        "comment",
-        "created_at",
-        "started_at",
-        "completed_at",
-        "deleted_at",
-        "count_messages",
-        "count_pending",
-        "count_discovering",
-        "count_processing",
-        "count_completed",
-        "count_failed",
-        "count_cancelled",
-        "count_skipped",
-        "count_other",
-        "count_retried",
-        "count_awaiting_retry",
-        "total_retries",
-        "max_retry_count",
-        "first_message_created_at",
-        "last_processed_at",
-        "processed_rate",
-        "completion_rate",
-        "failure_rate",
-    ],
-    "job_failure_reasons": [
-        "job_id",
-        "account_id",
-        "action_type",
-        "destination",
-        "job_status",
-        "message_status",
-        "failure_reason",
-        "count_messages",
-        "share_within_status",
-        "count_retrying",
-        "first_seen_at",
-        "last_seen_at",
-        "example_status_message",
-        "example_message_id",
-    ],
-    "failure_reasons": [
-        "message_status",
-        "failure_reason",
-        "count_messages",
-        "count_jobs",
-        "share_within_status",
-        "count_retrying",
-        "first_seen_at",
-        "last_seen_at",
-        "example_status_message",
-    ],
-    "job_reconciliation": [
-        "job_id",
-        "account_id",
-        "job_status",
-        "is_terminal",
-        "is_deleted",
-        "is_fully_synced",
-        "api_count_discovered",
-        "loaded_count_messages",
-        "diff_total",
-        "api_count_successful",
-        "loaded_count_completed",
-        "diff_successful",
-        "api_count_failed",
-        "loaded_count_failed",
-        "diff_failed",
-        "api_count_skipped",
-        "loaded_count_skipped",
-        "diff_skipped",
-        "api_count_cancelled",
-        "loaded_count_cancelled",
-        "diff_cancelled",
-        "api_count_pending",
-        "loaded_count_pending",
-        "diff_pending",
-        "is_consistent",
-        "reconciliation_status",
-    ],
-    "daily_message_activity": [
-        "activity_date",
-        "action_type",
-        "destination",
-        "message_status",
-        "count_created",
-        "count_processed",
-    ],
-    "job_progress": [
-        "job_id",
-        "account_id",
-        "action_type",
-        "destination",
-        "observed_at",
-        "job_status",
-        "count_discovered",
-        "count_pending",
-        "count_successful",
-        "count_failed",
-        "count_skipped",
-        "count_cancelled",
-        "count_processed",
-        "processed_rate",
-        "count_processed_since_previous",
-    ],
-}
+MARTS = (
+    "job_status_counts",
+    "job_failure_reasons",
+    "failure_reasons",
+    "job_reconciliation",
+    "daily_message_activity",
+    "job_progress",
+)
 
 
 def expected_type(column: str) -> str:
@@ -132,11 +36,35 @@ def expected_type(column: str) -> str:
     return "VARCHAR"
 
 
-def test_mart_columns_and_types_are_the_documented_contract(warehouse: Warehouse) -> None:
+def test_every_model_has_its_columns_documented_in_order(warehouse: Warehouse) -> None:
     warehouse.seed("bulk_jobs", [job("j1", total_messages_discovered=1, messages_successful=1)])
     warehouse.seed("bulk_job_messages", [message("j1", "m1", "COMPLETED")])
     warehouse.build()
-    for mart, columns in CONTRACT.items():
+    docs = model_docs()
+    assert docs.keys() == {m.name for m in load_models()}
+    for name, doc in docs.items():
+        described = warehouse.query(f"describe {REPORTING}.{name}")
+        assert [c[0] for c in described] == list(doc.columns), name
+        assert doc.description and all(doc.columns.values()), name
+
+
+def test_mart_types_follow_the_naming_convention(warehouse: Warehouse) -> None:
+    warehouse.seed("bulk_jobs", [job("j1", total_messages_discovered=1, messages_successful=1)])
+    warehouse.seed("bulk_job_messages", [message("j1", "m1", "COMPLETED")])
+    warehouse.build()
+    docs = model_docs()
+    for mart in MARTS:
         described = warehouse.query(f"describe {REPORTING}.{mart}")
-        assert [c[0] for c in described] == columns, mart
-        assert {c[0]: c[1] for c in described} == {c: expected_type(c) for c in columns}, mart
+        assert {c[0]: c[1] for c in described} == {
+            c: expected_type(c) for c in docs[mart].columns
+        }, mart
+
+
+def test_the_sql_readme_lists_the_documented_columns() -> None:
+    readme = (CHECKOUT / "sql" / "README.md").read_text()
+    folders = {m.name: m.path.parent.name for m in load_models()}
+    current = with_readme_block(readme, readme_block(model_docs(), folders))
+    assert readme == current, (
+        "sql/README.md's column lists are out of date: run"
+        " `python -m cf_bulk_sync.models.column_docs`"
+    )

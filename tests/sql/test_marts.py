@@ -237,14 +237,14 @@ def test_job_failure_reasons(seeded: Warehouse) -> None:
         (
             "j2",
             "FAILED",
-            "Graph API error",
+            "Graph API error <n>",
             1,
             D("1.0000"),
             1,
             "n4",
             "Graph API error 503: Service Unavailable",
         ),
-        ("j3", "FAILED", "Graph API error", 1, D("0.5000"), 0, "p1", "Graph API error 500"),
+        ("j3", "FAILED", "Graph API error <n>", 1, D("0.5000"), 0, "p1", "Graph API error 500"),
         (
             "j3",
             "FAILED",
@@ -268,7 +268,7 @@ def test_failure_reasons(seeded: Warehouse) -> None:
     ) == [
         (
             "FAILED",
-            "Graph API error",
+            "Graph API error <n>",
             2,
             2,
             D("0.4000"),

@@ -169,6 +169,16 @@ def _simulate(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _dbt_package(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..models.dbt_package import write_dbt_package
+
+    written = write_dbt_package(Path(args.dir))
+    print(f"dbt package: {len(written)} files in {args.dir}")
+    return ExitCode.OK
+
+
 COMMANDS = {
     "run": _run,
     "models": _models,
@@ -177,4 +187,5 @@ COMMANDS = {
     "check": _check,
     "demo": _demo,
     "simulate": _simulate,
+    "dbt-package": _dbt_package,
 }

@@ -209,6 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of requests (0..1) answered with a fault",
     )
     sim.add_argument("--latency", type=float, default=0.0, help="added seconds per request")
+    dbt_package = commands.add_parser(
+        "dbt-package",
+        help="write the SQL models as a dbt package",
+        description="Write the models, the assertions (as tests) and the column docs of sql/"
+        " as a dbt package into DIR, for a dbt project's packages.yml. The raw dataset is the"
+        " dbt variable cf_bulk_sync_schema. dbt itself is not needed to write it.",
+    )
+    dbt_package.add_argument("dir", metavar="DIR", help="folder to write the package to")
     for command in commands.choices.values():
         # also after the command (`cf-bulk-sync run --debug`); SUPPRESS keeps the value the
         # main parser set when it is not given here

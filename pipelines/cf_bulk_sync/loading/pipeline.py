@@ -5,6 +5,7 @@ import logging
 import signal
 import time
 import traceback
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -77,6 +78,13 @@ def make_pipeline(
     `postgres` by name resolves its credentials at once: a missing one is a
     `ConfigurationError` here, before any run starts."""
     quiet_json_column_notice(logging.getLogger("dlt"))
+    # dlt's sqlalchemy merge (MySQL, MariaDB ...) warns on every merge about its own use of
+    # SQLAlchemy: nothing a user can act on, and it is not one line
+    warnings.filterwarnings(
+        "ignore",
+        message="implicitly coercing SELECT object to scalar subquery",
+        module=r"dlt\.destinations\.impl\.sqlalchemy",
+    )
     install_defaults()
     options: dict[str, Any] = dict(
         pipeline_name=pipeline_name,

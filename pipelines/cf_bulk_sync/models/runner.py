@@ -3,10 +3,12 @@
 Models are plain DuckDB SQL that name raw tables and other models without a schema. Each is
 parsed once with sqlglot: the names it reads give the build order, raw tables are qualified
 with the pipeline's dataset and models with the reporting dataset (dlt's own quoting), and the
-result is written in the destination's SQL dialect.
+result is written in the destination's SQL dialect (see `dialects`: a dialect the models are
+not known to be right in is refused, never sent DuckDB SQL).
 """
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
@@ -18,6 +20,8 @@ from sqlglot import exp
 
 from ..errors import ModelError
 from ..source import settings
+from . import reason_texts
+from .dialects import create_table_sql, dialect_of, portable
 from .sql_files import assertion_files, model_files, sql_root
 
 REPORTING_SUFFIX = "_reporting"
@@ -25,12 +29,14 @@ SHOWN_ROWS = 5
 
 # The raw tables the models read, with their declared columns: a table that has not received
 # data yet is read as an empty relation of the same shape, so models build from the first run.
-RAW_TABLES = {
+RAW_TABLES: dict[str, Mapping[str, Mapping[str, Any]]] = {
     settings.JOBS_TABLE: settings.JOB_COLUMNS,
     settings.MESSAGES_TABLE: settings.MESSAGE_COLUMNS,
     settings.DELETIONS_TABLE: settings.DELETION_COLUMNS,
     settings.SNAPSHOTS_TABLE: settings.SNAPSHOT_COLUMNS,
     settings.SYNC_STATE_TABLE: settings.SYNC_STATE_COLUMNS,
+    # not the API's: derived from the messages before every build (see reason_texts)
+    reason_texts.TABLE: reason_texts.COLUMNS,
 }
 _EMPTY_TYPES = {"timestamp": "timestamp with time zone", "bigint": "bigint", "bool": "boolean"}
 
@@ -42,6 +48,9 @@ class Model:
     tree: exp.Expression
     reads: set[str]
 
+
+# (table, dataset) -> the table's qualified, quoted name; dataset None is the raw dataset
+Qualify = Callable[[str, str | None], str]
 
 ERROR, WARN = "error", "warn"
 # An assertion declares its severity in a comment line of its own file: `-- severity: warn`.
@@ -127,30 +136,40 @@ def build_models(
     result = BuildResult(reporting_dataset(pipeline))
     present = _present_raw_tables(pipeline)
     with pipeline.sql_client() as client:
-        dialect = client.capabilities.sqlglot_dialect or "duckdb"
+        # before anything is written: an unknown dialect never gets DuckDB SQL
+        dialect = dialect_of(client)
+    if reason_texts.derive_reason_texts(pipeline, present):
+        present.add(reason_texts.TABLE)
+    with pipeline.sql_client() as client:
+
+        def qualify(table: str, dataset: str | None) -> str:
+            return ".".join(client.make_qualified_table_name_path(table, dataset_name=dataset))
+
         with client.with_alternative_dataset_name(result.dataset):
             if not client.has_dataset():
                 client.create_dataset()
         for model in models:
-            target = client.make_qualified_table_name_path(model.name, dataset_name=result.dataset)
-            select = _compile(model.tree, model.name, names, present, client, result.dataset)
-            target_sql = ".".join(target)
+            target_sql = qualify(model.name, result.dataset)
+            select = compile_query(
+                model.tree, model.name, names, present, qualify, result.dataset, dialect
+            )
             try:
                 with client.begin_transaction():
                     client.execute_sql(f"DROP TABLE IF EXISTS {target_sql}")
-                    client.execute_sql(
-                        f"CREATE TABLE {target_sql} AS {select.sql(dialect=dialect)}"
-                    )
+                    client.execute_sql(create_table_sql(target_sql, select, dialect))
             except Exception as e:  # noqa: BLE001 - name the model that failed
                 raise ModelError(f"building {model.path.name} failed: {e}") from e
             result.built.append(model.name)
         if run_assertions:
             for path in assertion_files(sql_dir):
-                tree = _compile(_parse(path), path.stem, names, present, client, result.dataset)
+                tree = compile_query(
+                    _parse(path), path.stem, names, present, qualify, result.dataset, dialect
+                )
                 offending = cast(exp.Query, tree).subquery("offending")  # assertions are queries
                 limited = exp.select("*").from_(offending).limit(SHOWN_ROWS)
                 with client.execute_query(limited.sql(dialect=dialect)) as cursor:
-                    columns = [d[0] for d in cursor.description or []]
+                    # dlt's own column list: SQLAlchemy's cursor has no DB-API description
+                    columns = list(cursor.columns_schema)
                     rows = [tuple(r) for r in cursor.fetchall()]
                 result.assertions.append(
                     AssertionResult(path.stem, columns, rows, severity_of(path))
@@ -191,34 +210,37 @@ def _present_raw_tables(pipeline: dlt.Pipeline) -> set[str]:
         }
 
 
-def _compile(
+def compile_query(
     tree: exp.Expression,
     name: str,
     models: set[str],
     present: set[str],
-    client: Any,
+    qualify: Qualify,
     reporting: str,
+    dialect: str,
 ) -> exp.Expression:
-    """Qualifies every table the query reads; a raw table without data becomes empty."""
+    """A model or assertion ready for `dialect`: every table it reads qualified (`qualify`
+    names a table in a dataset, None for the raw dataset), a raw table without data made an
+    empty relation, and rewritten to mean the same in the dialect (`dialects.portable`)."""
     tree = tree.copy()
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     for table in list(tree.find_all(exp.Table)):
         if table.name in ctes:
             continue
         if table.name in models:
-            path = client.make_qualified_table_name_path(table.name, dataset_name=reporting)
+            path = qualify(table.name, reporting)
         elif table.name in present:
-            path = client.make_qualified_table_name_path(table.name)
+            path = qualify(table.name, None)
         elif table.name in RAW_TABLES:
             table.replace(_empty_relation(table.name, table.alias_or_name))
             continue
         else:
             raise ModelError(f"{name} reads unknown table {table.name}")
-        qualified = exp.to_table(".".join(path), dialect=client.capabilities.sqlglot_dialect)
+        qualified = exp.to_table(path, dialect=dialect)
         if table.alias:
             qualified.set("alias", table.args["alias"])
         table.replace(qualified)
-    return tree
+    return portable(tree, dialect)
 
 
 def _empty_relation(table: str, alias: str) -> exp.Expression:

@@ -1,0 +1,99 @@
+"""The lookup table the models join for failure reasons: one row per distinct status_message.
+
+`failure_reason_texts` (`text_hash`, `status_message`, `failure_reason`, `rule_version`) sits
+in the raw dataset beside the messages. Before the models are built (after every `run`'s load,
+and on `models`), each text not yet derived under the current `RULE_VERSION` is reduced to its
+reason in Python (`failure_reasons`) and loaded through dlt, merged on `text_hash`: the table
+is written the same way on every destination dlt loads, and dbt reads it as a source like any
+raw table. A rule change (a new `RULE_VERSION`) derives every text again.
+
+Loaded by the sync's own pipeline, as the run record is (`ops.run_record`): the same
+destination, credentials and dataset, whatever the destination.
+"""
+
+import hashlib
+import logging
+from typing import Any
+
+import dlt
+from dlt.common.schema.typing import TTableSchemaColumns
+
+from ..errors import ModelError
+from .failure_reasons import RULE_VERSION, failure_reason
+
+TABLE = "failure_reason_texts"
+MESSAGES_TABLE = "bulk_job_messages"
+COLUMNS: TTableSchemaColumns = {
+    "text_hash": {"data_type": "text", "precision": 64, "nullable": False, "primary_key": True},
+    "status_message": {"data_type": "text", "nullable": False},
+    "failure_reason": {"data_type": "text", "nullable": False},
+    "rule_version": {"data_type": "bigint", "nullable": False},
+}
+
+log = logging.getLogger(__name__)
+
+
+def text_hash(text: str) -> str:
+    """The key of a text: a digest, so that the key stays short whatever the text's length."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def reason_rows(texts: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "text_hash": text_hash(text),
+            "status_message": text,
+            "failure_reason": failure_reason(text),
+            "rule_version": RULE_VERSION,
+        }
+        for text in texts
+    ]
+
+
+def underived_texts(pipeline: dlt.Pipeline, present: set[str]) -> list[str]:
+    """The distinct status messages with no reason under the current rule version yet."""
+    if MESSAGES_TABLE not in present:
+        return []
+    with pipeline.sql_client() as client:
+        messages = client.make_qualified_table_name(MESSAGES_TABLE)
+        if TABLE not in present:
+            sql = f"select distinct status_message from {messages} where status_message is not null"
+        else:
+            texts = client.make_qualified_table_name(TABLE)
+            # joined on the text itself: hashing in SQL differs per dialect
+            sql = (
+                f"select distinct m.status_message from {messages} m"
+                f" left join {texts} t on t.status_message = m.status_message"
+                f" and t.rule_version = {RULE_VERSION}"
+                " where m.status_message is not null and t.status_message is null"
+            )
+        with client.execute_query(sql) as cursor:
+            return [row[0] for row in cursor.fetchall()]
+
+
+def derive_reason_texts(pipeline: dlt.Pipeline, present: set[str]) -> int:
+    """Derives and loads the reasons of the texts not derived yet; how many it derived.
+    `present` names the raw tables that hold data."""
+    texts = underived_texts(pipeline, present)
+    if not texts:
+        return 0
+    if pipeline.has_pending_data:
+        # loading the texts would load the pending package first: that is a run's job
+        raise ModelError(
+            "a load package of an earlier run is pending: run `cf-bulk-sync run` to load it,"
+            " then build the models"
+        )
+    resource = dlt.resource(
+        reason_rows(texts),
+        name=TABLE,
+        columns=COLUMNS,
+        primary_key="text_hash",
+        write_disposition="merge",
+    )
+    try:
+        pipeline.run(resource).raise_on_failed_jobs()
+    except Exception as e:  # noqa: BLE001 - one line naming the table; nothing else pending
+        pipeline.abort_packages()
+        raise ModelError(f"loading {TABLE} failed: {type(e).__name__}: {e}") from e
+    log.info("failure reasons derived for %d new texts (rule %d)", len(texts), RULE_VERSION)
+    return len(texts)

@@ -1,0 +1,47 @@
+CREATE TABLE reporting.failure_reasons AS
+WITH job_reasons AS (
+  SELECT
+    *
+  FROM reporting.job_failure_reasons
+), grouped AS (
+  SELECT
+    message_status AS message_status,
+    failure_reason AS failure_reason,
+    SUM(count_messages) AS count_messages,
+    COUNT(*) AS count_jobs,
+    SUM(count_retrying) AS count_retrying,
+    MIN(first_seen_at) AS first_seen_at,
+    MAX(last_seen_at) AS last_seen_at,
+    MIN(example_status_message) AS example_status_message
+  FROM job_reasons
+  GROUP BY
+    message_status,
+    failure_reason
+), status_totals AS (
+  SELECT
+    message_status AS message_status,
+    SUM(count_messages) AS count_in_status
+  FROM grouped
+  GROUP BY
+    message_status
+), final AS (
+  SELECT
+    grouped.message_status AS message_status,
+    grouped.failure_reason AS failure_reason,
+    CAST(grouped.count_messages AS BIGINT) AS count_messages,
+    CAST(grouped.count_jobs AS BIGINT) AS count_jobs,
+    CAST(ROUND(
+      CAST(CAST(1.0 * grouped.count_messages AS DOUBLE) / NULLIF(status_totals.count_in_status, 0) AS DECIMAL(38, 9)),
+      4
+    ) AS DECIMAL(9, 4)) AS share_within_status,
+    CAST(grouped.count_retrying AS BIGINT) AS count_retrying,
+    grouped.first_seen_at AS first_seen_at,
+    grouped.last_seen_at AS last_seen_at,
+    grouped.example_status_message AS example_status_message
+  FROM grouped
+  INNER JOIN status_totals
+    ON status_totals.message_status = grouped.message_status
+)
+SELECT
+  *
+FROM final

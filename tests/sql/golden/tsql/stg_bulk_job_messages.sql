@@ -1,0 +1,57 @@
+/* Staging: one row per message of a bulk action job (job_id, message_id). */ /* Renames and casts, and adds failure_reason: the status_message of FAILED, SKIPPED and */ /* CANCELLED messages reduced to the reason itself, so that texts differing only in volatile */ /* details (addresses, ids, numbers, retry tails) fall in one group. The rule runs in Python */ /* once per distinct text (cf_bulk_sync/models/failure_reasons.py) into failure_reason_texts, */ /* the same on every warehouse; here it is only joined. The raw text is kept as status_message. */
+WITH messages AS (
+  SELECT
+    *
+  FROM raw.bulk_job_messages
+), renamed AS (
+  SELECT
+    job_id AS job_id,
+    message_id AS message_id,
+    account_id AS account_id,
+    UPPER(TRIM(action_type)) AS action_type,
+    action_params__destination AS destination,
+    action_params__client_recipient AS client_recipient,
+    action_params__expected_disposition AS expected_disposition,
+    COALESCE(UPPER(REPLACE(TRIM(status), ' ', '_')), 'UNKNOWN') AS message_status, /* unknown statuses stay visible as they came; a missing one becomes UNKNOWN */
+    status_message AS status_message,
+    CAST(retry_count AS BIGINT) AS retry_count,
+    CAST(created_at AS DATETIMEOFFSET) AS created_at,
+    CAST(processed_at AS DATETIMEOFFSET) AS processed_at,
+    CAST(retry_after AS DATETIMEOFFSET) AS retry_after,
+    postfix_id AS postfix_id,
+    alert_id AS alert_id,
+    email_message_id AS email_message_id
+  FROM messages
+), reason_texts AS (
+  SELECT
+    *
+  FROM raw.failure_reason_texts
+), final AS (
+  SELECT
+    renamed.*,
+    CASE
+      WHEN renamed.message_status IN ('FAILED', 'SKIPPED', 'CANCELLED')
+      THEN COALESCE(reason_texts.failure_reason, 'unknown')
+    END AS failure_reason,
+    CAST(CASE
+      WHEN renamed.message_status IN ('PENDING', 'DISCOVERING', 'PROCESSING')
+      THEN 1
+      ELSE 0
+    END AS BIT) AS is_in_flight,
+    CAST(CASE
+      WHEN renamed.message_status = 'FAILED' AND NOT renamed.retry_after IS NULL
+      THEN 1
+      ELSE 0
+    END AS BIT) AS is_retrying
+  FROM renamed
+  LEFT JOIN reason_texts
+    ON reason_texts.status_message = renamed.status_message
+)
+SELECT
+  *
+INTO reporting.stg_bulk_job_messages
+FROM (
+  SELECT
+    *
+  FROM final
+) AS temp

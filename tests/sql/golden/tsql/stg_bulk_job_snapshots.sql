@@ -1,0 +1,27 @@
+/* Staging: one row per job and observation (job_id, observed_at): a job's status and counters */ /* as seen by one sync run while it was in progress, and once more when it settled. */
+WITH snapshots AS (
+  SELECT
+    *
+  FROM raw.bulk_job_snapshots
+), final AS (
+  SELECT
+    job_id AS job_id,
+    account_id AS account_id,
+    CAST(observed_at AS DATETIMEOFFSET) AS observed_at,
+    UPPER(REPLACE(TRIM(status), ' ', '_')) AS job_status,
+    CAST(total_messages_discovered AS BIGINT) AS api_count_discovered,
+    CAST(messages_pending AS BIGINT) AS api_count_pending,
+    CAST(messages_successful AS BIGINT) AS api_count_successful,
+    CAST(messages_failed AS BIGINT) AS api_count_failed,
+    CAST(messages_skipped AS BIGINT) AS api_count_skipped,
+    CAST(messages_cancelled AS BIGINT) AS api_count_cancelled
+  FROM snapshots
+)
+SELECT
+  *
+INTO reporting.stg_bulk_job_snapshots
+FROM (
+  SELECT
+    *
+  FROM final
+) AS temp

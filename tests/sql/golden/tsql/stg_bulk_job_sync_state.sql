@@ -1,0 +1,22 @@
+/* Staging: one row per job the sync set out to fetch (job_id), as of its latest attempt: */ /* whether all of its messages were loaded, and under which status filter (null: all). */
+WITH sync_state AS (
+  SELECT
+    *
+  FROM raw.bulk_job_sync_state
+), final AS (
+  SELECT
+    job_id AS job_id,
+    account_id AS account_id,
+    CAST(messages_complete AS BIT) AS is_messages_complete,
+    status_filter AS status_filter,
+    CAST(synced_at AS DATETIMEOFFSET) AS synced_at
+  FROM sync_state
+)
+SELECT
+  *
+INTO reporting.stg_bulk_job_sync_state
+FROM (
+  SELECT
+    *
+  FROM final
+) AS temp
