@@ -131,7 +131,10 @@ def test_a_value_dlt_cannot_parse_is_not_repeated(
     pipeline = make_pipeline(dlt.destinations.postgres(), pipelines_dir=str(tmp_path))
     with pytest.raises(PipelineStepFailed) as caught:
         pipeline.run([{"id": 1}], table_name="t")
-    assert PASSWORD in "".join(str(e) for e in causes(caught.value))  # dlt's own chain has it
+    chain = "".join(str(e) for e in causes(caught.value))
+    # dlt's own chain has it, unless SQLAlchemy is installed (the dagster extra brings it): then
+    # dlt parses the URL with it and says only that it could not
+    assert PASSWORD in chain or "Could not parse SQLAlchemy URL" in chain
     assert explain(caught.value) == (
         "The configured credentials cannot be read as PostgresCredentials (not shown: it may"
         " hold a secret): correct it (DESTINATION__<NAME>__CREDENTIALS or .dlt/secrets.toml for"
