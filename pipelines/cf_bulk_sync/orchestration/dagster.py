@@ -32,6 +32,7 @@ from ..ops.run_record import RUNS_TABLE
 from ..outcome import ExitCode, RunOutcome
 from ..run import RunOptions, run_once
 from ..source import settings
+from .settings import DEFAULT_POOL
 
 RAW_TABLES = (
     settings.JOBS_TABLE,
@@ -42,8 +43,6 @@ RAW_TABLES = (
     settings.SYNC_STATE_TABLE,
     RUNS_TABLE,
 )
-# One slot per API token: Cloudflare's limit is per user, so runs of one token take turns.
-DEFAULT_POOL = "cf_bulk_sync"
 
 
 @dataclass(frozen=True)
