@@ -33,20 +33,9 @@ def airflow_python() -> Path:
     python = venv / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", AIRFLOW], check=True)
-    subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--force-reinstall",
-            "--no-deps",
-            str(CHECKOUT),
-        ],
-        check=True,
-    )
+    pip = [str(python), "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, AIRFLOW, str(CHECKOUT)], check=True)  # with its dependencies
+    subprocess.run([*pip, "--force-reinstall", "--no-deps", str(CHECKOUT)], check=True)  # now
     return python
 
 
