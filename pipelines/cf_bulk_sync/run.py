@@ -12,7 +12,7 @@ from typing import Any
 import dlt
 
 from .errors import CfBulkSyncError, ConfigurationError, ModelError
-from .loading.pipeline import PIPELINE_NAME, SyncResult, make_pipeline, sync
+from .loading.pipeline import SyncResult, make_pipeline, sync
 from .models.runner import BuildResult, build_models
 from .ops.lock import lock_for, warehouse_lock
 from .ops.progress import DEFAULT_INTERVAL, RunProgress
@@ -34,7 +34,7 @@ class RunOptions:
     destination: Any = None
     dataset: str | None = None
     pipelines_dir: str | None = None
-    pipeline_name: str = PIPELINE_NAME
+    pipeline_name: str | None = None  # None: the configured one (loading.pipeline_name_of)
     full_refresh: bool = False
     models: bool = True
     warn_only: bool = False

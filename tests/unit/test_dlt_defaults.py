@@ -8,6 +8,7 @@ from cf_bulk_sync.loading.dlt_defaults import (
     DEFAULTS,
     DUCKDB_MEMORY_LIMIT,
     PROVIDER_NAME,
+    STAGING_PROVIDER_NAME,
     install,
     provider,
 )
@@ -55,8 +56,51 @@ def test_the_defaults_are_resolvable_once_installed_and_installed_once() -> None
         "memory_limit": DUCKDB_MEMORY_LIMIT
     }
     names = [p.name for p in dlt.config.config_providers]
-    assert names.count(PROVIDER_NAME) == 1
-    assert names[-1] == PROVIDER_NAME  # consulted after everything a user can configure
+    assert names.count(PROVIDER_NAME) == names.count(STAGING_PROVIDER_NAME) == 1
+    # consulted after everything a user can configure
+    assert names[-2:] == [PROVIDER_NAME, STAGING_PROVIDER_NAME]
+
+
+def staging_dataset(pipeline_name: str, tmp_path: Path) -> str:
+    pipeline = make_pipeline(
+        dlt.destinations.postgres(credentials="postgresql://u:p@127.0.0.1:1/db"),
+        pipelines_dir=str(tmp_path / "dlt"),
+        pipeline_name=pipeline_name,
+    )
+    pipeline.extract([{"id": 1}], table_name="probe")  # the schema the load would use
+    config = pipeline.destination_client().config
+    return str(config.normalize_staging_dataset_name(pipeline.default_schema))
+
+
+@pytest.mark.parametrize(
+    "name, env, expected",
+    [
+        pytest.param("cf_bulk_sync", {}, "cloudflare_email_security_staging", id="default-dlts"),
+        pytest.param("shard_eu", {}, "cloudflare_email_security_staging_shard_eu", id="named"),
+        pytest.param(
+            "shard_eu",
+            {"DESTINATION__POSTGRES__STAGING_DATASET_NAME_LAYOUT": "mine_%s"},
+            "mine_cloudflare_email_security",
+            id="users-setting-wins",
+        ),
+        pytest.param(
+            "shard_eu",
+            {"SHARD_EU__DESTINATION__STAGING_DATASET_NAME_LAYOUT": "eu_%s"},
+            "eu_cloudflare_email_security",
+            id="users-pipeline-setting-wins",
+        ),
+    ],
+)
+def test_each_pipeline_has_its_own_staging_dataset(
+    name: str,
+    env: dict[str, str],
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert staging_dataset(name, tmp_path) == expected
 
 
 def test_the_environment_wins_over_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,7 +35,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.job_client_impl import SqlJobClientBase
 
 from ..errors import CfBulkSyncError, RunLockedError, WarehouseBusyError
-from ..loading.pipeline import PIPELINE_NAME, explain, make_pipeline
+from ..loading.pipeline import explain, make_pipeline, pipeline_name_of
 from ..loading.set_aside import clear_set_aside, load_attempts, set_aside_packages
 from ..ops.config_report import Setting, destination_settings, source_settings
 from ..ops.lock import lock_for, warehouse_lock
@@ -94,6 +94,7 @@ def run_check(
     destination: str | None,
     dataset: str | None,
     account_ids: list[str] | None,
+    pipeline_name: str | None = None,
     repair: bool = False,
 ) -> int:
     """Prints the configuration and the checks; returns the exit code. `repair` deletes the
@@ -109,14 +110,16 @@ def run_check(
         checks.append(Check("configuration", FAILED, explain(e), "correct the value named here"))
     pipeline = None
     try:
-        pipeline = make_pipeline(destination, dataset)
+        pipeline = make_pipeline(destination, dataset, pipeline_name=pipeline_name)
         settings += destination_settings(pipeline, destination is not None, dataset is not None)
     except Exception as e:  # noqa: BLE001 - unknown destination, missing credentials
         name = f"destination {destination or 'duckdb'}"
         checks.append(Check(name, FAILED, explain(e), DESTINATION_FIX))
     # where the run's lock is, with or without a usable destination (dlt's own default folder)
     folder = pipeline.pipelines_dir if pipeline is not None else get_dlt_pipelines_dir()
-    lock = lock_check(folder, PIPELINE_NAME)
+    lock = lock_check(
+        folder, pipeline.pipeline_name if pipeline else pipeline_name_of(pipeline_name)
+    )
     if pipeline is not None:
         duckdb_in_use = lock.state == HELD and pipeline.destination.destination_name == "duckdb"
         if duckdb_in_use:  # the run holding the lock may have the file open: leave it alone

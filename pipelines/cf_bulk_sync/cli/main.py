@@ -36,6 +36,7 @@ def _run(args: argparse.Namespace) -> int:
         RunOptions(
             destination=args.destination,
             dataset=args.dataset,
+            pipeline_name=args.pipeline_name,
             full_refresh=args.full_refresh,
             models=not args.no_models,
             warn_only=args.warn_only,
@@ -99,7 +100,7 @@ def _models(args: argparse.Namespace) -> int:
     from ..outcome import decide
     from .summary import format_build
 
-    pipeline = make_pipeline(args.destination, args.dataset)
+    pipeline = make_pipeline(args.destination, args.dataset, pipeline_name=args.pipeline_name)
     with (
         lock_for(pipeline.pipelines_dir, pipeline.pipeline_name),
         warehouse_lock(pipeline, writer=True),
@@ -117,7 +118,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     from ..reporting.dashboard import write_dashboard
     from ..reporting.reader import reader_pipeline
 
-    with reader_pipeline(args.destination, args.dataset) as pipeline:
+    with reader_pipeline(args.destination, args.dataset, args.pipeline_name) as pipeline:
         path = write_dashboard(pipeline, args.out, args.top)
     print(f"dashboard: {path}")
     return ExitCode.OK
@@ -127,7 +128,7 @@ def _report(args: argparse.Namespace) -> int:
     from ..reporting.reader import reader_pipeline
     from ..reporting.report import build_report
 
-    with reader_pipeline(args.destination, args.dataset) as pipeline:
+    with reader_pipeline(args.destination, args.dataset, args.pipeline_name) as pipeline:
         text = build_report(pipeline, args.job_id, args.top)
     print(text)
     return ExitCode.OK
@@ -136,7 +137,9 @@ def _report(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .check import run_check
 
-    return run_check(args.destination, args.dataset, args.account_id, repair=args.repair)
+    return run_check(
+        args.destination, args.dataset, args.account_id, args.pipeline_name, repair=args.repair
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -238,3 +238,9 @@ def _destination_options(parser: argparse.ArgumentParser) -> None:
         help="dataset (schema) of the raw tables (default"
         " cloudflare_email_security); models go to <dataset>_reporting",
     )
+    parser.add_argument(
+        "--pipeline-name",
+        metavar="NAME",
+        help="dlt pipeline: its own state, lock and staging dataset, one per shard (default"
+        " cf_bulk_sync) [CF_BULK_SYNC__PIPELINE_NAME]",
+    )

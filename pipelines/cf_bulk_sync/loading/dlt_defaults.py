@@ -19,13 +19,22 @@ so that nothing writes to the process's environment.
 The defaults are a config provider registered the way dlt documents a custom one
 (`CustomLoaderDocProvider` and `dlt.config.register_provider`), which puts it after all of
 dlt's own providers.
+
+Each pipeline other than the default one gets a staging dataset of its own
+(`<dataset>_staging_<pipeline name>`; dlt's is `<dataset>_staging` for every pipeline): shards
+merging into one Postgres dataset at the same time through one staging dataset truncate each
+other's staging tables and lose rows without an error (dlt issue #4297). The default pipeline
+keeps dlt's name, so existing deployments keep theirs. A `staging_dataset_name_layout` set in
+any configuration still wins: this is looked up last, after the pipeline-scoped and plain keys.
 """
 
 import copy
 from typing import Any
 
 import dlt
-from dlt.common.configuration.providers import CustomLoaderDocProvider
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.providers import ConfigProvider, CustomLoaderDocProvider
+from dlt.common.configuration.specs.config_section_context import ConfigSectionContext
 
 DUCKDB_MEMORY_LIMIT = "128MB"
 DEFAULTS = {
@@ -43,6 +52,9 @@ DEFAULTS = {
 
 
 PROVIDER_NAME = "cf-bulk-sync defaults"
+STAGING_PROVIDER_NAME = "cf-bulk-sync staging dataset per pipeline"
+# the pipeline whose staging dataset keeps dlt's own name (loading.pipeline.PIPELINE_NAME)
+DEFAULT_PIPELINE = "cf_bulk_sync"
 
 
 def provider() -> CustomLoaderDocProvider:
@@ -52,8 +64,50 @@ def provider() -> CustomLoaderDocProvider:
 
 def install() -> None:
     """Adds the defaults after dlt's own providers (again after dlt reloaded them)."""
-    if not any(p.name == PROVIDER_NAME for p in dlt.config.config_providers):
+    names = {p.name for p in dlt.config.config_providers}
+    if PROVIDER_NAME not in names:
         dlt.config.register_provider(provider())
+    if STAGING_PROVIDER_NAME not in names:
+        dlt.config.register_provider(StagingLayoutProvider())
+
+
+def staging_layout(pipeline_name: str | None) -> str | None:
+    """The staging dataset layout of `pipeline_name`; None for the default pipeline (dlt's)."""
+    if not pipeline_name or pipeline_name == DEFAULT_PIPELINE:
+        return None
+    return f"%s_staging_{pipeline_name}"
+
+
+class StagingLayoutProvider(ConfigProvider):
+    """Answers `destination[.<name>].staging_dataset_name_layout` with the layout of the
+    pipeline being configured. dlt asks every provider with the pipeline's name as a section
+    first, then every provider without it; this answers only the second round, reading the
+    pipeline's name from dlt's section context, so a user's key of either kind wins."""
+
+    def get_value(
+        self, key: str, hint: type[Any], pipeline_name: str | None, *sections: str
+    ) -> tuple[Any | None, str]:
+        path = ".".join((*sections, key))
+        if (
+            key != "staging_dataset_name_layout"
+            or pipeline_name
+            or sections[:1] != ("destination",)
+        ):
+            return None, path
+        current = Container()[ConfigSectionContext].pipeline_name
+        return staging_layout(current), path
+
+    @property
+    def supports_secrets(self) -> bool:
+        return False
+
+    @property
+    def supports_sections(self) -> bool:
+        return True
+
+    @property
+    def name(self) -> str:
+        return STAGING_PROVIDER_NAME
 
 
 def _defaults() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 import gc
 import logging
+import re
 import signal
 import time
 import traceback
@@ -31,14 +32,18 @@ from ..source.arrow_pages import quiet_json_column_notice
 from ..source.secrets import RedactingFilter
 from ..source.settings import MESSAGES_TABLE
 from .credentials import PASSWORD_FIX, describe_missing, postgres_destination
+from .dlt_defaults import DEFAULT_PIPELINE
 from .dlt_defaults import install as install_defaults
 from .first_load import can_append_to, remove_repeated_rows
 from .housekeeping import prune_loaded_packages
 from .set_aside import count_failure, is_package_fault, max_load_attempts, set_aside
 from .working_folder import damaged_state, describe_toml_error
 
-PIPELINE_NAME = "cf_bulk_sync"
+PIPELINE_NAME = DEFAULT_PIPELINE
 DATASET_NAME = "cloudflare_email_security"
+# The name is a folder, a lock file and the suffix of a staging dataset: kept to what every
+# file system and warehouse accepts unquoted.
+_PIPELINE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 
 
 @dataclass
@@ -67,16 +72,38 @@ class SyncResult:
         return bool(self.load_ids)
 
 
+def pipeline_name_of(given: str | None = None) -> str:
+    """The pipeline's name: `given` (`--pipeline-name`), else `[cf_bulk_sync] pipeline_name`
+    in dlt's configuration (`CF_BULK_SYNC__PIPELINE_NAME`), else `cf_bulk_sync`. Each name has
+    its own state, lock and staging dataset in one dlt data folder: one per shard."""
+    name = given
+    if name is None:
+        try:
+            name = dlt.config.get("cf_bulk_sync.pipeline_name", str)
+        except Exception:  # noqa: BLE001 - dlt's coercion error, as one line below
+            name = ""
+    if name is None:
+        return PIPELINE_NAME
+    if not _PIPELINE_NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"pipeline name {name[:60]!r} is not usable: give --pipeline-name (or"
+            " CF_BULK_SYNC__PIPELINE_NAME) a letter, then letters, digits or _ (40 at most),"
+            " e.g. cf_bulk_sync_eu"
+        )
+    return name
+
+
 def make_pipeline(
     destination: Any = None,
     dataset: str | None = None,
     pipelines_dir: str | None = None,
-    pipeline_name: str = PIPELINE_NAME,
+    pipeline_name: str | None = None,
 ) -> dlt.Pipeline:
     """The pipeline, by default into DuckDB (`cf_bulk_sync.duckdb` in the working directory, or
     wherever `DESTINATION__DUCKDB__CREDENTIALS` points), with the project's dlt defaults.
     `postgres` by name resolves its credentials at once: a missing one is a
-    `ConfigurationError` here, before any run starts."""
+    `ConfigurationError` here, before any run starts. Unnamed, the pipeline is the configured
+    one (see `pipeline_name_of`)."""
     quiet_json_column_notice(logging.getLogger("dlt"))
     # dlt's sqlalchemy merge (MySQL, MariaDB ...) warns on every merge about its own use of
     # SQLAlchemy: nothing a user can act on, and it is not one line
@@ -86,6 +113,7 @@ def make_pipeline(
         module=r"dlt\.destinations\.impl\.sqlalchemy",
     )
     install_defaults()
+    pipeline_name = pipeline_name_of(pipeline_name)
     options: dict[str, Any] = dict(
         pipeline_name=pipeline_name,
         destination=destination or "duckdb",

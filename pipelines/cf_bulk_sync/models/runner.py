@@ -245,7 +245,7 @@ def compile_query(
 
 def _empty_relation(table: str, alias: str) -> exp.Expression:
     columns = ", ".join(
-        f"cast(null as {_EMPTY_TYPES.get(hint['data_type'], 'varchar')}) as {column}"
+        f"cast(null as {_EMPTY_TYPES.get(str(hint.get('data_type')), 'varchar')}) as {column}"
         for column, hint in RAW_TABLES[table].items()
     )
     return sqlglot.parse_one(f"(select {columns} where 1 = 0) as {alias}", read="duckdb")

@@ -3,16 +3,17 @@ health: when it ran, how it ended, what it saw and did."""
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import dlt
 from dlt.common import logger
+from dlt.common.schema.typing import TColumnSchema
 
 from ..outcome import RunOutcome
 
 RUNS_TABLE = "sync_runs"
-COLUMNS: dict[str, dict[str, Any]] = {
-    name: {"data_type": data_type, "nullable": name != "run_id"}
+COLUMNS: dict[str, TColumnSchema] = {
+    name: cast(TColumnSchema, {"data_type": data_type, "nullable": name != "run_id"})
     for name, data_type in {
         "run_id": "text",
         "pipeline_name": "text",

@@ -18,7 +18,7 @@ import dlt
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from ..errors import ConfigurationError
-from ..loading.pipeline import PIPELINE_NAME, make_pipeline
+from ..loading.pipeline import make_pipeline, pipeline_name_of
 from ..ops.lock import POLL_SECONDS, WarehouseLock, wait_seconds, warehouse_file
 
 # How DuckDB refuses a file another process writes: "IO Error: Could not set lock on file".
@@ -26,15 +26,18 @@ DUCKDB_CONFLICT = "Could not set lock on file"
 
 
 @contextmanager
-def reader_pipeline(destination: Any = None, dataset: str | None = None) -> Iterator[dlt.Pipeline]:
+def reader_pipeline(
+    destination: Any = None, dataset: str | None = None, pipeline_name: str | None = None
+) -> Iterator[dlt.Pipeline]:
     """The sync's pipeline as a reader sees it, leaving dlt's working folder as it was: the
     folder a run made, attached (reading changes nothing in it); when no run made one, a
     pipeline in a temporary folder, removed afterwards."""
-    if (Path(get_dlt_pipelines_dir()) / PIPELINE_NAME / dlt.Pipeline.STATE_FILE).is_file():
-        yield make_pipeline(destination, dataset)
+    name = pipeline_name_of(pipeline_name)
+    if (Path(get_dlt_pipelines_dir()) / name / dlt.Pipeline.STATE_FILE).is_file():
+        yield make_pipeline(destination, dataset, pipeline_name=name)
         return
     with tempfile.TemporaryDirectory(prefix="cf-bulk-sync-reader-") as scratch:
-        yield make_pipeline(destination, dataset, pipelines_dir=scratch)
+        yield make_pipeline(destination, dataset, pipelines_dir=scratch, pipeline_name=name)
 
 
 @contextmanager

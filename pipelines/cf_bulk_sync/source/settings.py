@@ -1,6 +1,8 @@
 """Constants of the Cloudflare Email Security bulk action API and of this source."""
 
-from typing import Any
+from typing import cast
+
+from dlt.common.schema.typing import TColumnSchema
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 API_PREFIX = "/accounts/{account_id}/email-security/investigate"
@@ -60,10 +62,12 @@ SNAPSHOTS_TABLE = "bulk_job_snapshots"
 SYNC_STATE_TABLE = "bulk_job_sync_state"
 
 
-def _columns(**types: str) -> dict[str, dict[str, Any]]:
+def _columns(**types: str) -> dict[str, TColumnSchema]:
     """Column hints, one fresh dict per column: dlt writes each column's name into its dict, so
     a dict shared by two columns would end up describing only one of them."""
-    return {name: {"data_type": data_type} for name, data_type in types.items()}
+    return {
+        name: cast(TColumnSchema, {"data_type": data_type}) for name, data_type in types.items()
+    }
 
 
 JOB_COUNTERS = (
