@@ -8,9 +8,6 @@ tenacity `Retrying` of our own. dlt's retrying `Client` is configured only throu
 methods, so it is not used.
 """
 
-import contextlib
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -34,6 +31,7 @@ from tenacity import (
 )
 
 from .budget import RequestBudget
+from .deadline import POOL_CLASSES, ResponseDeadline
 from .envelope import MalformedResponse
 from .stats import SyncStats
 
@@ -49,14 +47,8 @@ class DeadlineExceeded(requests.Timeout):
 
 class BudgetedAdapter(HTTPAdapter):
     """Spends the request budget and counts every attempt, retries included; and gives each
-    response a total deadline, connect and every read together.
-
-    requests' timeout bounds the connect and each socket read, not the response: a server that
-    sends a byte now and then keeps one request alive for ever. So the body is read here under
-    a timer that, at the deadline, shuts the socket down (urllib3's `shutdown`, made to unblock
-    a read from another thread), and the attempt fails as a `DeadlineExceeded`. The connect and
-    each read of the headers are bounded by the read timeout, which the deadline caps (see
-    RetryingSessions); headers dripped a byte at a time are not cut off (a known limit).
+    response a total deadline, connect and every read together (see deadline.py): an attempt
+    cut off by it fails as a `DeadlineExceeded`.
     """
 
     def __init__(
@@ -66,6 +58,17 @@ class BudgetedAdapter(HTTPAdapter):
         self._budget = budget
         self._stats = stats
         self.deadline = deadline
+
+    # every pool, direct or through a proxy, notes the connection a request is sent on, for
+    # the deadline to cut
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = POOL_CLASSES
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = POOL_CLASSES
+        return manager
 
     def send(
         self,
@@ -78,33 +81,24 @@ class BudgetedAdapter(HTTPAdapter):
     ) -> requests.Response:
         self._budget.acquire()
         self._stats.add("requests")
-        started = time.monotonic()
-        response = super().send(request, True, timeout, verify, cert, proxies)
-        if stream:  # the caller reads the body (no caller of ours does)
-            return response
-        expired = threading.Event()
-
-        def cut() -> None:
-            expired.set()
-            with contextlib.suppress(ValueError, RuntimeError, OSError):
-                response.raw.shutdown()
-
-        timer = threading.Timer(max(self.deadline - (time.monotonic() - started), 0.0), cut)
-        timer.daemon = True
-        timer.start()
-        try:
-            response.content  # noqa: B018 - reads the body under the timer
-        except requests.RequestException:
-            if not expired.is_set():
-                raise
-        finally:
-            timer.cancel()
-        if expired.is_set():
-            response.close()
+        response: requests.Response | None = None
+        with ResponseDeadline(self.deadline) as deadline:
+            try:
+                response = super().send(request, True, timeout, verify, cert, proxies)
+                if stream:  # the caller reads the body (no caller of ours does)
+                    return response
+                response.content  # noqa: B018 - reads the body under the deadline
+            except requests.RequestException:
+                if not deadline.expired:
+                    raise
+        if deadline.expired:
+            if response is not None:
+                response.close()
             raise DeadlineExceeded(
                 f"no complete response within request_deadline={self.deadline:g}s",
                 request=request,
             )
+        assert response is not None
         return response
 
 
