@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("--work", required=True, help="the dlt pipelines folder")
     parser.add_argument("--full", action="store_true")
+    parser.add_argument("--assertions", action="store_true", help="run them too (timed apart)")
     args = parser.parse_args()
     pipeline = make_pipeline(dlt.destinations.duckdb(args.db), pipelines_dir=args.work)
     options = {"full": True} if "full" in inspect.signature(build_models).parameters else {}
@@ -42,6 +43,11 @@ def main() -> None:
     started = time.perf_counter()
     build = build_models(pipeline, run_assertions=False, **options)
     seconds = time.perf_counter() - started
+    assertions = None
+    if args.assertions:  # a second build, with nothing loaded since, and the assertions
+        started = time.perf_counter()
+        build_models(pipeline)
+        assertions = round(time.perf_counter() - started, 3)
     peak_kib = peak_rss_kib()
     print(
         json.dumps(
@@ -50,6 +56,7 @@ def main() -> None:
                 "peak_rss_mib": round(peak_kib / 1024, 1),
                 "full": getattr(build, "full", True),
                 "changed_jobs": getattr(build, "changed_jobs", None),
+                "with_assertions_seconds": assertions,
             }
         )
     )

@@ -146,3 +146,33 @@ def test_an_incremental_mart_may_not_read_a_global_mart(tmp_path: Path) -> None:
     )
     with pytest.raises(ModelError, match="reads failure_reasons, which is not per job"):
         load_models(sql_dir)
+
+
+def test_an_incremental_build_checks_the_keys_of_the_changed_jobs(warehouse: Warehouse) -> None:
+    seed_history(warehouse)
+    warehouse.build()
+    raw = "cloudflare_email_security"
+    newest = warehouse.query(f"select max(load_id) from {raw}._dlt_loads")[0][0]
+    load_id = f"{float(newest) + 0.001:.7f}"  # just after it: later loads come after this one
+    with warehouse.pipeline.sql_client() as client:  # a duplicate only a broken load leaves
+        client.execute_sql(
+            f"insert into {raw}._dlt_loads (load_id, schema_name, status, inserted_at)"
+            f" values ('{load_id}', 'cloudflare_email_security', 0, now())"
+        )
+        client.execute_sql(
+            f"insert into {raw}.bulk_job_messages by name select * replace"
+            f" ('{load_id}' as _dlt_load_id) from {raw}.bulk_job_messages where job_id = 'j3'"
+        )
+    build = warehouse.build()
+    assert not build.full and build.changed_jobs == 1
+    failed = {a.name: a.rows for a in build.blocking_failures}
+    assert failed["stg_bulk_job_messages__key"] == [("j3", "m1", 2)]
+    # the next build reads only j1's rows for that check (history is not scanned per run);
+    # `models --full` checks every job again
+    warehouse.seed("bulk_job_messages", [message("j1", "m3", "COMPLETED")])
+    build = warehouse.build()
+    assert build.changed_jobs == 1
+    assert "stg_bulk_job_messages__key" not in {a.name for a in build.blocking_failures}
+    full = build_models(warehouse.pipeline, full=True)
+    failed = {a.name: a.rows for a in full.blocking_failures}
+    assert failed["stg_bulk_job_messages__key"] == [("j3", "m1", 2)]

@@ -63,7 +63,9 @@ class Plan:
 
 
 def incremental_key(path: Path) -> str | None:
-    """The key a mart file declares it is built by (`-- incremental: job_id`), or None."""
+    """The key a mart file declares it is built by (`-- incremental: job_id`), or None. An
+    assertion may declare it too: its offending rows are found per job, so an incremental
+    build checks the changed jobs only (`models --full` checks them all)."""
     found = _DECLARED.search(path.read_text())
     if found and found.group(1) != KEY:
         raise ModelError(f"{path.name}: marts can be incremental by {KEY} only")
@@ -91,6 +93,8 @@ def membership(jobs: list[str], changed: str) -> exp.Expression:
     """The condition `job_id` is one of `jobs`: their literals when few (a warehouse then
     skips the storage blocks of other jobs by their min/max), else a read of `changed`."""
     column = exp.column(KEY)
+    if not jobs:
+        return exp.false()
     if len(jobs) <= INLINED_JOBS:
         return column.isin(*[exp.Literal.string(job) for job in jobs])
     return column.isin(query=exp.select(KEY).from_(exp.to_table(changed)))

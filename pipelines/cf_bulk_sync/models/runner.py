@@ -182,12 +182,21 @@ def build_models(
         with client.with_alternative_dataset_name(result.dataset):
             if not client.has_dataset():
                 client.create_dataset()
-        _build(client, models, plan, fingerprints, targets, present, dialect, result, compiled)
+        jobs = _build(
+            client, models, plan, fingerprints, targets, present, dialect, result, compiled
+        )
         result.built = [m.name for m in models]
+        by_job = {m.name for m in models if m.is_view or m.key}
         if run_assertions:
             for path in assertion_files(sql_dir):
+                tree = _parse(path)
+                # per-job checks of an incremental build: the changed jobs, named as literals
+                if jobs is not None and incremental.incremental_key(path):
+                    incremental.check_inputs(path.name, _tables_read(tree), by_job)
+                    member = incremental.membership(jobs, "")
+                    tree = incremental.filtered_inputs(tree, by_job, member)
                 tree = compile_query(
-                    _parse(path), path.stem, names, present, qualify, result.dataset, dialect
+                    tree, path.stem, names, present, qualify, result.dataset, dialect
                 )
                 offending = cast(exp.Query, tree).subquery("offending")  # assertions are queries
                 limited = exp.select("*").from_(offending).limit(SHOWN_ROWS)
@@ -219,9 +228,10 @@ def _build(
     dialect: str,
     result: BuildResult,
     compiled: materialize.Compile,
-) -> None:
+) -> list[str] | None:
     """Writes the models whole (`plan.full`) or the marts for the changed jobs, then the
-    record of what the marts now cover."""
+    record of what the marts now cover. Returns the changed jobs when few enough to name
+    (`incremental.INLINED_JOBS`), else None (and None after a full build)."""
     state, changed = targets[incremental.STATE_TABLE], targets[incremental.CHANGED_TABLE]
     # read before building: a load finishing later is covered by the next build
     loaded_through = incremental.newest_load_id(client, qualified(client, "_dlt_loads"))
@@ -259,6 +269,7 @@ def _build(
     if not plan.full:
         client.execute_sql(f"DROP TABLE IF EXISTS {changed}")
     log.info("models: %s (%s)", "full rebuild" if plan.full else "incremental", plan.reason)
+    return None if plan.full or len(jobs) > incremental.INLINED_JOBS else jobs
 
 
 def severity_of(path: Path) -> str:
