@@ -15,6 +15,7 @@ from cf_bulk_sync.models.runner import BuildResult, build_models, load_models, r
 from cf_bulk_sync.outcome import decide
 from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator, World
 
+from ..support.cli import cli, cli_env
 from ..support.postgres_server import running_postgres
 from ..support.warehouse import duckdb_pipeline
 
@@ -92,3 +93,18 @@ def test_incremental_marts_equal_a_full_rebuild_on_postgres(
         pipelines_dir=str(tmp_path / "dlt-pg"),
     )
     check(series(pipeline))
+
+
+def test_the_command_line_says_how_the_marts_were_built(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    env = cli_env(simulator, tmp_path)
+    first = cli("run", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "  marts: full rebuild (no earlier build recorded)" in first.stdout
+    again = cli("models", env=env, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "  marts: incremental, 0 changed jobs updated" in again.stdout
+    full = cli("models", "--full", env=env, cwd=tmp_path)
+    assert full.returncode == 0, full.stderr
+    assert "  marts: full rebuild (asked for (--full))" in full.stdout

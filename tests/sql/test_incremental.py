@@ -70,6 +70,9 @@ def change_two_jobs_and_add_one(warehouse: Warehouse) -> None:
 
 def test_staging_models_are_views_and_marts_are_tables(warehouse: Warehouse) -> None:
     seed_history(warehouse)
+    with warehouse.pipeline.sql_client() as client:  # as an earlier version left it
+        client.execute_sql(f"create schema {REPORTING}")
+        client.execute_sql(f"create table {REPORTING}.stg_bulk_job_messages as select 1 as a")
     warehouse.build()
     kinds = dict(
         warehouse.query(
