@@ -1,4 +1,5 @@
 -- Keys of stg_bulk_job_messages are present and unique at its grain (job_id, message_id).
+-- incremental: job_id
 select job_id, message_id, count(*) as count_rows
 from stg_bulk_job_messages
 group by job_id, message_id

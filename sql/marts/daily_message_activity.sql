@@ -1,71 +1,24 @@
 -- Mart: one row per UTC day, action type, destination and message status (activity_date,
 -- action_type, destination, message_status): messages created and messages processed that day,
 -- for trend charts. Jobs without a destination (RELEASE) show '(none)'.
+-- Summed from the per-job job_daily_activity, so that a build re-aggregates small per-job
+-- rows instead of reading every message again.
 with
 
-messages as (
-    select * from stg_bulk_job_messages
-),
-
-keyed as (
-    select
-        coalesce(action_type, '(none)') as action_type,
-        coalesce(destination, '(none)') as destination,
-        message_status,
-        cast(created_at at time zone 'UTC' as date) as created_date,
-        cast(processed_at at time zone 'UTC' as date) as processed_date
-    from messages
-),
-
-created as (
-    select
-        created_date as activity_date,
-        action_type,
-        destination,
-        message_status,
-        count(*) as count_created
-    from keyed
-    where created_date is not null
-    group by created_date, action_type, destination, message_status
-),
-
-processed as (
-    select
-        processed_date as activity_date,
-        action_type,
-        destination,
-        message_status,
-        count(*) as count_processed
-    from keyed
-    where processed_date is not null
-    group by processed_date, action_type, destination, message_status
-),
-
-days as (
-    select activity_date, action_type, destination, message_status from created
-    union
-    select activity_date, action_type, destination, message_status from processed
+job_days as (
+    select * from job_daily_activity
 ),
 
 final as (
     select
-        days.activity_date,
-        days.action_type,
-        days.destination,
-        days.message_status,
-        cast(coalesce(created.count_created, 0) as bigint) as count_created,
-        cast(coalesce(processed.count_processed, 0) as bigint) as count_processed
-    from days
-    left join created
-        on created.activity_date = days.activity_date
-        and created.action_type = days.action_type
-        and created.destination = days.destination
-        and created.message_status = days.message_status
-    left join processed
-        on processed.activity_date = days.activity_date
-        and processed.action_type = days.action_type
-        and processed.destination = days.destination
-        and processed.message_status = days.message_status
+        activity_date,
+        action_type,
+        destination,
+        message_status,
+        cast(sum(count_created) as bigint) as count_created,
+        cast(sum(count_processed) as bigint) as count_processed
+    from job_days
+    group by activity_date, action_type, destination, message_status
 )
 
 select * from final

@@ -1,6 +1,7 @@
 -- Mart: one row per job, message status and failure reason (job_id, message_status,
 -- failure_reason): why the job's FAILED, SKIPPED and CANCELLED messages ended that way.
 -- share_within_status is the share of the job's messages in that status (0..1).
+-- incremental: job_id
 with
 
 messages as (

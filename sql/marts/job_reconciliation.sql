@@ -4,6 +4,7 @@
 -- in_progress, not inconsistent. A job whose latest fetch did not finish, or was limited by
 -- --status (a subset on purpose), is flagged incomplete_sync: its rows cannot be judged.
 -- Jobs without a sync-state row (loaded before it existed) count as fully synced.
+-- incremental: job_id
 with
 
 jobs as (

@@ -64,6 +64,7 @@ def test_publish_writes_whole_files_and_readers_keep_theirs(
         "failure_reasons",
         "job_reconciliation",
         "daily_message_activity",
+        "job_daily_activity",
         "job_progress",
     }
     assert {p.stem for p in (tmp_path / "bi" / "parquet").glob("*.parquet")} == marts

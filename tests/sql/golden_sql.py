@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlglot
 
-from cf_bulk_sync.models.dialects import create_table_sql
+from cf_bulk_sync.models.materialize import create_sql
 from cf_bulk_sync.models.runner import RAW_TABLES, compile_query, load_models
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -20,7 +20,7 @@ def qualify(table: str, dataset: str | None) -> str:
 
 
 def compiled(dialect: str) -> dict[str, str]:
-    """Each model's CREATE statement in `dialect`, by model name."""
+    """Each model's CREATE statement (a view for staging) in `dialect`, by model name."""
     models = load_models()
     names = {m.name for m in models}
     out = {}
@@ -28,7 +28,7 @@ def compiled(dialect: str) -> dict[str, str]:
         select = compile_query(
             model.tree, model.name, names, set(RAW_TABLES), qualify, "reporting", dialect
         )
-        out[model.name] = create_table_sql(f"reporting.{model.name}", select, dialect)
+        out[model.name] = create_sql(model, f"reporting.{model.name}", select, dialect)
     return out
 
 

@@ -105,7 +105,7 @@ def _models(args: argparse.Namespace) -> int:
         lock_for(pipeline.pipelines_dir, pipeline.pipeline_name),
         warehouse_lock(pipeline, writer=True),
     ):
-        build = build_models(pipeline)
+        build = build_models(pipeline, full=args.full)
     outcome = decide(None, build, warn_only=args.warn_only)
     print(format_build(build, args.warn_only))
     if not args.warn_only:

@@ -117,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _destination_options(models)
     models.add_argument(
+        "--full",
+        action="store_true",
+        help="rebuild every mart from all history (by default only the jobs loaded since the"
+        " last build are updated; a changed model rebuilds everything by itself)",
+    )
+    models.add_argument(
         "--warn-only",
         action="store_true",
         help="report failing data assertions as warnings (exit 0, not 4)",

@@ -58,6 +58,11 @@ def format_build(build: BuildResult, warn_only: bool = False) -> str:
         f"models: {len(build.built)} built in dataset {build.dataset};"
         f" assertions: {len(build.assertions) - len(failed)} passed, {len(failed)} failed"
     ]
+    lines.append(
+        f"  marts: full rebuild ({build.reason})"
+        if build.full
+        else f"  marts: incremental, {build.changed_jobs} changed jobs updated"
+    )
     lines.extend(
         f"  {'warning' if warn_only or f.severity == WARN else 'failed'}: {describe_failure(f)}"
         for f in failed

@@ -149,3 +149,10 @@ def _round_before_decimal(cast: exp.Cast) -> None:
 def _clickhouse_timestamp(cast: exp.Cast) -> None:
     if cast.to.this == exp.DataType.Type.TIMESTAMPTZ:
         cast.set("to", exp.DataType.build("Nullable(DateTime64(6, 'UTC'))", dialect="clickhouse"))
+
+
+def create_view_sql(target: str, select: exp.Expression, dialect: str) -> str:
+    """The statement that creates view `target` (qualified, quoted) from `select`: staging
+    models are views, so that no raw row is copied."""
+    create = exp.Create(this=exp.to_table(target, dialect=dialect), kind="VIEW", expression=select)
+    return create.sql(dialect=dialect)

@@ -50,14 +50,23 @@ def reason_rows(texts: list[str]) -> list[dict[str, Any]]:
     ]
 
 
-def underived_texts(pipeline: dlt.Pipeline, present: set[str]) -> list[str]:
-    """The distinct status messages with no reason under the current rule version yet."""
+def underived_texts(
+    pipeline: dlt.Pipeline, present: set[str], since: str | None = None
+) -> list[str]:
+    """The distinct status messages with no reason under the current rule version yet; of the
+    messages loaded after load id `since` only, when given (those before were derived then)."""
     if MESSAGES_TABLE not in present:
         return []
     with pipeline.sql_client() as client:
         messages = client.make_qualified_table_name(MESSAGES_TABLE)
+        # an incremental build reads only the new messages, not all of history
+        quoted = (since or "").replace("'", "''")
+        recent = "" if since is None else f" and m._dlt_load_id > '{quoted}'"
         if TABLE not in present:
-            sql = f"select distinct status_message from {messages} where status_message is not null"
+            sql = (
+                f"select distinct m.status_message from {messages} m"
+                f" where m.status_message is not null{recent}"
+            )
         else:
             texts = client.make_qualified_table_name(TABLE)
             # joined on the text itself: hashing in SQL differs per dialect
@@ -65,16 +74,16 @@ def underived_texts(pipeline: dlt.Pipeline, present: set[str]) -> list[str]:
                 f"select distinct m.status_message from {messages} m"
                 f" left join {texts} t on t.status_message = m.status_message"
                 f" and t.rule_version = {RULE_VERSION}"
-                " where m.status_message is not null and t.status_message is null"
+                f" where m.status_message is not null and t.status_message is null{recent}"
             )
         with client.execute_query(sql) as cursor:
             return [row[0] for row in cursor.fetchall()]
 
 
-def derive_reason_texts(pipeline: dlt.Pipeline, present: set[str]) -> int:
+def derive_reason_texts(pipeline: dlt.Pipeline, present: set[str], since: str | None = None) -> int:
     """Derives and loads the reasons of the texts not derived yet; how many it derived.
-    `present` names the raw tables that hold data."""
-    texts = underived_texts(pipeline, present)
+    `present` names the raw tables that hold data; `since` as in `underived_texts`."""
+    texts = underived_texts(pipeline, present, since)
     if not texts:
         return 0
     if pipeline.has_pending_data:

@@ -7,6 +7,7 @@ result is written in the destination's SQL dialect (see `dialects`: a dialect th
 not known to be right in is refused, never sent DuckDB SQL).
 """
 
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,11 +21,12 @@ from sqlglot import exp
 
 from ..errors import ModelError
 from ..source import settings
-from . import reason_texts
-from .dialects import create_table_sql, dialect_of, portable
+from . import incremental, materialize, reason_texts
+from .dialects import dialect_of, portable
 from .sql_files import assertion_files, model_files, sql_root
 
 REPORTING_SUFFIX = "_reporting"
+log = logging.getLogger(__name__)
 SHOWN_ROWS = 5
 
 # The raw tables the models read, with their declared columns: a table that has not received
@@ -47,6 +49,14 @@ class Model:
     path: Path
     tree: exp.Expression
     reads: set[str]
+    # marts built per job (`-- incremental: job_id`): see `incremental`
+    key: str | None = None
+
+    @property
+    def is_view(self) -> bool:
+        """Staging models are views: they only rename and cast, so a table would copy every
+        raw row on every build. Marts are tables: BI tools read them."""
+        return self.path.parent.name == "staging"
 
 
 # (table, dataset) -> the table's qualified, quoted name; dataset None is the raw dataset
@@ -74,6 +84,10 @@ class BuildResult:
     dataset: str
     built: list[str] = field(default_factory=list)
     assertions: list[AssertionResult] = field(default_factory=list)
+    # how the marts were updated: every row (`full`, and why) or the changed jobs' rows only
+    full: bool = True
+    reason: str = ""
+    changed_jobs: int | None = None
 
     @property
     def failed_assertions(self) -> list[AssertionResult]:
@@ -112,7 +126,8 @@ def load_models(sql_dir: Path | None = None) -> list[Model]:
     parsed: dict[str, Model] = {}
     for path in model_files(sql_dir or sql_root()):
         tree = _parse(path)
-        parsed[path.stem] = Model(path.stem, path, tree, _tables_read(tree))
+        key = incremental.incremental_key(path) if path.parent.name != "staging" else None
+        parsed[path.stem] = Model(path.stem, path, tree, _tables_read(tree), key)
     graph = {name: model.reads & parsed.keys() for name, model in parsed.items()}
     try:
         order = list(TopologicalSorter(graph).static_order())
@@ -123,47 +138,65 @@ def load_models(sql_dir: Path | None = None) -> list[Model]:
         if unknown:
             names = ", ".join(sorted(unknown))
             raise ModelError(f"{model.path.name} reads unknown tables: {names}")
+    by_job = {m.name for m in parsed.values() if m.is_view or m.key}
+    for model in parsed.values():
+        if model.key:
+            incremental.check_inputs(model.path.name, model.reads, by_job)
     return [parsed[name] for name in order]
 
 
 def build_models(
-    pipeline: dlt.Pipeline, run_assertions: bool = True, sql_dir: Path | None = None
+    pipeline: dlt.Pipeline,
+    run_assertions: bool = True,
+    sql_dir: Path | None = None,
+    full: bool = False,
 ) -> BuildResult:
-    """Rebuilds every model as a table of the reporting dataset, then runs the assertions."""
+    """Builds the models in the reporting dataset (staging as views, marts as tables), then
+    runs the assertions. The marts are updated for the jobs changed since the last build, or
+    rebuilt whole when `full` or when `incremental.plan` says so."""
     sql_dir = sql_dir or sql_root()
     models = load_models(sql_dir)
     names = {m.name for m in models}
     result = BuildResult(reporting_dataset(pipeline))
     present = _present_raw_tables(pipeline)
+    fingerprints = {m.name: incremental.fingerprint(m.path) for m in models}
     with pipeline.sql_client() as client:
         # before anything is written: an unknown dialect never gets DuckDB SQL
         dialect = dialect_of(client)
-    if reason_texts.derive_reason_texts(pipeline, present):
+        targets = {
+            m.name: qualified(client, m.name, result.dataset) for m in [*models, *_record_tables()]
+        }
+        plan = incremental.plan(client, fingerprints, dialect, full, targets, models)
+    # texts of messages loaded before `since` were derived by an earlier build
+    if reason_texts.derive_reason_texts(pipeline, present, None if plan.full else plan.since):
         present.add(reason_texts.TABLE)
     with pipeline.sql_client() as client:
 
         def qualify(table: str, dataset: str | None) -> str:
             return ".".join(client.make_qualified_table_name_path(table, dataset_name=dataset))
 
+        def compiled(tree: exp.Expression, name: str) -> exp.Expression:
+            known = names | {incremental.CHANGED_TABLE}
+            return compile_query(tree, name, known, present, qualify, result.dataset, dialect)
+
         with client.with_alternative_dataset_name(result.dataset):
             if not client.has_dataset():
                 client.create_dataset()
-        for model in models:
-            target_sql = qualify(model.name, result.dataset)
-            select = compile_query(
-                model.tree, model.name, names, present, qualify, result.dataset, dialect
-            )
-            try:
-                with client.begin_transaction():
-                    client.execute_sql(f"DROP TABLE IF EXISTS {target_sql}")
-                    client.execute_sql(create_table_sql(target_sql, select, dialect))
-            except Exception as e:  # noqa: BLE001 - name the model that failed
-                raise ModelError(f"building {model.path.name} failed: {e}") from e
-            result.built.append(model.name)
+        jobs = _build(
+            client, models, plan, fingerprints, targets, present, dialect, result, compiled
+        )
+        result.built = [m.name for m in models]
+        by_job = {m.name for m in models if m.is_view or m.key}
         if run_assertions:
             for path in assertion_files(sql_dir):
+                tree = _parse(path)
+                # per-job checks of an incremental build: the changed jobs, named as literals
+                if jobs is not None and incremental.incremental_key(path):
+                    incremental.check_inputs(path.name, _tables_read(tree), by_job)
+                    member = incremental.membership(jobs, "")
+                    tree = incremental.filtered_inputs(tree, by_job, member)
                 tree = compile_query(
-                    _parse(path), path.stem, names, present, qualify, result.dataset, dialect
+                    tree, path.stem, names, present, qualify, result.dataset, dialect
                 )
                 offending = cast(exp.Query, tree).subquery("offending")  # assertions are queries
                 limited = exp.select("*").from_(offending).limit(SHOWN_ROWS)
@@ -175,6 +208,68 @@ def build_models(
                     AssertionResult(path.stem, columns, rows, severity_of(path))
                 )
     return result
+
+
+def _record_tables() -> list[Model]:
+    """Stand-ins naming the tables `incremental` keeps beside the models."""
+    return [
+        Model(name, Path(name), exp.Null(), set())
+        for name in (incremental.STATE_TABLE, incremental.CHANGED_TABLE)
+    ]
+
+
+def _build(
+    client: Any,
+    models: list[Model],
+    plan: incremental.Plan,
+    fingerprints: dict[str, str],
+    targets: dict[str, str],
+    present: set[str],
+    dialect: str,
+    result: BuildResult,
+    compiled: materialize.Compile,
+) -> list[str] | None:
+    """Writes the models whole (`plan.full`) or the marts for the changed jobs, then the
+    record of what the marts now cover. Returns the changed jobs when few enough to name
+    (`incremental.INLINED_JOBS`), else None (and None after a full build)."""
+    state, changed = targets[incremental.STATE_TABLE], targets[incremental.CHANGED_TABLE]
+    # read before building: a load finishing later is covered by the next build
+    loaded_through = incremental.newest_load_id(client, qualified(client, "_dlt_loads"))
+    result.full, result.reason = plan.full, plan.reason
+    for model in models:
+        # views always: compiled against the raw tables present now (one that received its
+        # first rows since the last build was an empty relation then)
+        if model.is_view or plan.full:
+            select = compiled(model.tree, model.name)
+            materialize.replace(client, model, targets[model.name], select, dialect)
+    jobs: list[str] = []
+    if not plan.full:
+        raw = {t: qualified(client, t) for t in incremental.JOB_TABLES if t in present}
+        client.execute_sql(f"DROP TABLE IF EXISTS {changed}")
+        client.execute_sql(incremental.changed_jobs_sql(changed, raw, plan.since))
+        with client.execute_query(f"select {incremental.KEY} from {changed}") as cursor:
+            jobs = [str(row[0]) for row in cursor.fetchall()]
+        result.changed_jobs = len(jobs)
+    by_job = {m.name for m in models if m.is_view or m.key}
+    member = incremental.membership(jobs, changed)
+    # one transaction: a failed update leaves the marts and their record as they were
+    with client.begin_transaction():
+        if jobs:
+            materialize.update_marts(
+                client,
+                models,
+                targets,
+                compiled,
+                lambda tree: incremental.filtered_inputs(tree, by_job, member),
+                member.sql(dialect=dialect),
+                dialect,
+            )
+        for statement in incremental.record_sql(state, fingerprints, loaded_through):
+            client.execute_sql(statement)
+    if not plan.full:
+        client.execute_sql(f"DROP TABLE IF EXISTS {changed}")
+    log.info("models: %s (%s)", "full rebuild" if plan.full else "incremental", plan.reason)
+    return None if plan.full or len(jobs) > incremental.INLINED_JOBS else jobs
 
 
 def severity_of(path: Path) -> str:

@@ -1,79 +1,22 @@
 CREATE TABLE reporting.daily_message_activity AS
-WITH messages AS (
+WITH job_days AS (
   SELECT
     *
-  FROM reporting.stg_bulk_job_messages
-), keyed AS (
-  SELECT
-    COALESCE(action_type, '(none)') AS action_type,
-    COALESCE(destination, '(none)') AS destination,
-    message_status AS message_status,
-    CAST(AT_TIMEZONE(created_at, 'UTC') AS DATE) AS created_date,
-    CAST(AT_TIMEZONE(processed_at, 'UTC') AS DATE) AS processed_date
-  FROM messages
-), created AS (
-  SELECT
-    created_date AS activity_date,
-    action_type AS action_type,
-    destination AS destination,
-    message_status AS message_status,
-    COUNT(*) AS count_created
-  FROM keyed
-  WHERE
-    NOT created_date IS NULL
-  GROUP BY
-    created_date,
-    action_type,
-    destination,
-    message_status
-), processed AS (
-  SELECT
-    processed_date AS activity_date,
-    action_type AS action_type,
-    destination AS destination,
-    message_status AS message_status,
-    COUNT(*) AS count_processed
-  FROM keyed
-  WHERE
-    NOT processed_date IS NULL
-  GROUP BY
-    processed_date,
-    action_type,
-    destination,
-    message_status
-), days AS (
-  SELECT
-    activity_date AS activity_date,
-    action_type AS action_type,
-    destination AS destination,
-    message_status AS message_status
-  FROM created
-  UNION
-  SELECT
-    activity_date AS activity_date,
-    action_type AS action_type,
-    destination AS destination,
-    message_status AS message_status
-  FROM processed
+  FROM reporting.job_daily_activity
 ), final AS (
   SELECT
-    days.activity_date AS activity_date,
-    days.action_type AS action_type,
-    days.destination AS destination,
-    days.message_status AS message_status,
-    CAST(COALESCE(created.count_created, 0) AS BIGINT) AS count_created,
-    CAST(COALESCE(processed.count_processed, 0) AS BIGINT) AS count_processed
-  FROM days
-  LEFT JOIN created
-    ON created.activity_date = days.activity_date
-    AND created.action_type = days.action_type
-    AND created.destination = days.destination
-    AND created.message_status = days.message_status
-  LEFT JOIN processed
-    ON processed.activity_date = days.activity_date
-    AND processed.action_type = days.action_type
-    AND processed.destination = days.destination
-    AND processed.message_status = days.message_status
+    activity_date AS activity_date,
+    action_type AS action_type,
+    destination AS destination,
+    message_status AS message_status,
+    CAST(SUM(count_created) AS BIGINT) AS count_created,
+    CAST(SUM(count_processed) AS BIGINT) AS count_processed
+  FROM job_days
+  GROUP BY
+    activity_date,
+    action_type,
+    destination,
+    message_status
 )
 SELECT
   *

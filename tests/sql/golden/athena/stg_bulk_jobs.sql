@@ -1,4 +1,4 @@
-CREATE TABLE reporting.stg_bulk_jobs AS
+CREATE VIEW reporting.stg_bulk_jobs AS
 WITH jobs AS (
   SELECT
     *

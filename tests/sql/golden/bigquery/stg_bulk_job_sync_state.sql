@@ -1,4 +1,4 @@
-CREATE TABLE reporting.stg_bulk_job_sync_state AS
+CREATE VIEW reporting.stg_bulk_job_sync_state AS
 WITH sync_state AS (
   SELECT
     *

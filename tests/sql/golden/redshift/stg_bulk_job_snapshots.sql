@@ -1,4 +1,4 @@
-CREATE TABLE reporting.stg_bulk_job_snapshots AS
+CREATE VIEW reporting.stg_bulk_job_snapshots AS
 WITH snapshots AS (
   SELECT
     *

@@ -1,4 +1,4 @@
-CREATE TABLE reporting.stg_bulk_job_messages AS
+CREATE VIEW reporting.stg_bulk_job_messages AS
 WITH messages AS (
   SELECT
     *

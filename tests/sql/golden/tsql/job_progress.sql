@@ -1,4 +1,4 @@
-/* Mart: one row per job and observation (job_id, observed_at): how a job advanced from one */ /* sync run to the next, for progress charts. processed_rate is the share of discovered */ /* messages no longer pending (0..1). */
+/* Mart: one row per job and observation (job_id, observed_at): how a job advanced from one */ /* sync run to the next, for progress charts. processed_rate is the share of discovered */ /* messages no longer pending (0..1). */ /* incremental: job_id */
 WITH snapshots AS (
   SELECT
     *

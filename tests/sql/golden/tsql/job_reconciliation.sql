@@ -1,4 +1,4 @@
-/* Mart: one row per job (job_id): the API's own counters beside the counts of the messages */ /* loaded for it, their differences (loaded minus API) and whether they agree. A job still in */ /* progress may legitimately disagree (it moved between the two reads): it is flagged */ /* in_progress, not inconsistent. A job whose latest fetch did not finish, or was limited by */ /* --status (a subset on purpose), is flagged incomplete_sync: its rows cannot be judged. */ /* Jobs without a sync-state row (loaded before it existed) count as fully synced. */
+/* Mart: one row per job (job_id): the API's own counters beside the counts of the messages */ /* loaded for it, their differences (loaded minus API) and whether they agree. A job still in */ /* progress may legitimately disagree (it moved between the two reads): it is flagged */ /* in_progress, not inconsistent. A job whose latest fetch did not finish, or was limited by */ /* --status (a subset on purpose), is flagged incomplete_sync: its rows cannot be judged. */ /* Jobs without a sync-state row (loaded before it existed) count as fully synced. */ /* incremental: job_id */
 WITH jobs AS (
   SELECT
     *

@@ -1,4 +1,4 @@
-/* Mart: one row per job (job_id): the job's attributes and its loaded messages counted per */ /* status, with rates and retry figures. Rates are shares of the job's loaded messages (0..1). */
+/* Mart: one row per job (job_id): the job's attributes and its loaded messages counted per */ /* status, with rates and retry figures. Rates are shares of the job's loaded messages (0..1). */ /* incremental: job_id */
 WITH jobs AS (
   SELECT
     *

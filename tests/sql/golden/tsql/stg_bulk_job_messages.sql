@@ -1,4 +1,4 @@
-/* Staging: one row per message of a bulk action job (job_id, message_id). */ /* Renames and casts, and adds failure_reason: the status_message of FAILED, SKIPPED and */ /* CANCELLED messages reduced to the reason itself, so that texts differing only in volatile */ /* details (addresses, ids, numbers, retry tails) fall in one group. The rule runs in Python */ /* once per distinct text (cf_bulk_sync/models/failure_reasons.py) into failure_reason_texts, */ /* the same on every warehouse; here it is only joined. The raw text is kept as status_message. */
+CREATE VIEW reporting.stg_bulk_job_messages AS
 WITH messages AS (
   SELECT
     *
@@ -49,9 +49,4 @@ WITH messages AS (
 )
 SELECT
   *
-INTO reporting.stg_bulk_job_messages
-FROM (
-  SELECT
-    *
-  FROM final
-) AS temp
+FROM final

@@ -1,4 +1,4 @@
-/* Staging: one row per job and observation (job_id, observed_at): a job's status and counters */ /* as seen by one sync run while it was in progress, and once more when it settled. */
+CREATE VIEW reporting.stg_bulk_job_snapshots AS
 WITH snapshots AS (
   SELECT
     *
@@ -19,9 +19,4 @@ WITH snapshots AS (
 )
 SELECT
   *
-INTO reporting.stg_bulk_job_snapshots
-FROM (
-  SELECT
-    *
-  FROM final
-) AS temp
+FROM final

@@ -1,4 +1,4 @@
-/* Staging: one row per job the sync set out to fetch (job_id), as of its latest attempt: */ /* whether all of its messages were loaded, and under which status filter (null: all). */
+CREATE VIEW reporting.stg_bulk_job_sync_state AS
 WITH sync_state AS (
   SELECT
     *
@@ -14,9 +14,4 @@ WITH sync_state AS (
 )
 SELECT
   *
-INTO reporting.stg_bulk_job_sync_state
-FROM (
-  SELECT
-    *
-  FROM final
-) AS temp
+FROM final

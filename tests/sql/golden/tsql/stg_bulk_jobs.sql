@@ -1,4 +1,4 @@
-/* Staging: one row per bulk action job (job_id), as the API last reported it. */ /* Renames and casts only, plus the deletion mark kept in bulk_job_deletions: a job deleted at */ /* Cloudflare stays here with its last known values. */
+CREATE VIEW reporting.stg_bulk_jobs AS
 WITH jobs AS (
   SELECT
     *
@@ -38,9 +38,4 @@ WITH jobs AS (
 )
 SELECT
   *
-INTO reporting.stg_bulk_jobs
-FROM (
-  SELECT
-    *
-  FROM final
-) AS temp
+FROM final
