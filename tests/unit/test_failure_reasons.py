@@ -3,7 +3,7 @@ the same 13 groups, and the details it takes out leave placeholders, not holes."
 
 import pytest
 
-from cf_bulk_sync.models.failure_reasons import UNKNOWN, failure_reason
+from cf_bulk_sync.models.failure_reasons import MAX_TEXT, UNKNOWN, failure_reason
 from cf_bulk_sync.source.privacy import Pseudonymizer
 
 from ..sql.test_failure_reasons import GROUPS
@@ -58,3 +58,11 @@ def test_a_pseudonymised_address_is_an_address() -> None:
 @pytest.mark.parametrize("text", [None, "", "  ", "503", "<abc@def>", "x@y.com", "(detail)"])
 def test_nothing_but_details_is_unknown(text: str | None) -> None:
     assert failure_reason(text) == UNKNOWN
+
+
+def test_a_text_of_megabytes_is_read_from_its_start_only() -> None:
+    # no address, digit or colon to stop the steps that scan from every position: on the whole
+    # text this takes hours; the reason is what its first characters say
+    text = "Message could not be moved " + "x" * 2_000_000
+    assert failure_reason(text) == failure_reason(text[:MAX_TEXT])
+    assert failure_reason(text).startswith("Message could not be moved x")

@@ -27,6 +27,10 @@ from ..source.privacy import PREFIX as PSEUDONYM_PREFIX
 
 RULE_VERSION = 2  # 1 was the regex SQL of stg_bulk_job_messages
 UNKNOWN = "unknown"
+# The rule reads a text's first characters only: a reason is one short sentence, and several
+# steps below scan from every position of what they are given (an address, a word holding a
+# digit), which takes hours on a text of megabytes (the API's texts are not bounded).
+MAX_TEXT = 1000
 
 # Placeholders are control characters while the rule runs: the later steps look for letters
 # and digits, which must not match inside a placeholder; they are written out at the end.
@@ -59,7 +63,7 @@ def failure_reason(text: str | None) -> str:
     """The reason `text` states, with its details as placeholders; `unknown` when none."""
     if text is None:
         return UNKNOWN
-    reason = _PSEUDONYM.sub(f" {_ADDRESS} ", text)
+    reason = _PSEUDONYM.sub(f" {_ADDRESS} ", text[:MAX_TEXT])
     reason = _ENCLOSED_ID.sub(f" {_MESSAGE_ID} ", reason)
     reason = _ENCLOSED_DETAIL.sub(" ", reason)
     reason = _ADDRESS_RE.sub(f" {_ADDRESS} ", reason)
