@@ -285,3 +285,39 @@ def test_report_takes_a_unique_prefix_of_a_job_id(simulator: Simulator, tmp_path
     unknown = cli("report", "--job-id", "zz", env=env, cwd=tmp_path)
     assert unknown.returncode == ExitCode.ERROR
     assert unknown.stderr.startswith("cf-bulk-sync: error: no job 'zz' in the marts")
+
+
+def test_the_reports_failure_rate_is_of_processed_messages(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    """As the dashboard shows it: in-flight messages do not dilute a running job's rate, and a
+    job with nothing processed has no rate (blank), not 0.0."""
+    database = first_sync(simulator, tmp_path)
+    run = cli("report", "--top", "1", env=cli_env(simulator, tmp_path), cwd=tmp_path)
+    assert run.returncode == ExitCode.OK, run.stderr
+    lines = run.stdout.splitlines()
+    header, dashes = lines[1], lines[2]
+    spans = [(m.start(), m.end()) for m in re.finditer(r"-+", dashes)]
+    names = [header[a:b].strip() for a, b in spans]
+    counts = {
+        str(job_id)[:8]: (int(done), int(failed))
+        for job_id, done, failed in query(
+            database,
+            """select job_id, count_completed + count_failed + count_skipped + count_cancelled,
+                count_failed from cloudflare_email_security_reporting.job_status_counts""",
+        )
+    }
+    checked = {"blank": 0, "diluted": 0}
+    for row in lines[3 : 3 + len(counts)]:
+        cells = dict(
+            zip(names, (row.ljust(len(dashes))[a:b].strip() for a, b in spans), strict=True)
+        )
+        done, failed = counts[cells["job"]]
+        if done == 0:
+            assert cells["fail %"] == "", row
+            checked["blank"] += 1
+        else:
+            assert float(cells["fail %"]) == round(100 * failed / done, 1), row
+            checked["diluted"] += int(cells["in flight"] != "0" and failed > 0)
+    # the simulated account has both kinds: running jobs with failures, and jobs not started
+    assert checked["blank"] > 0 and checked["diluted"] > 0, checked

@@ -75,6 +75,7 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None, top: int) -
             job_ids = resolve_job_ids(client, table("job_status_counts"), job_ids)
             job_filter = f"where c.job_id in ({', '.join(['%s'] * len(job_ids))})"
             params = list(job_ids)
+        settled = "c.count_completed + c.count_failed + c.count_skipped + c.count_cancelled"
         jobs = client.execute_sql(
             f"""
             select substr(c.job_id, 1, 8), substr(c.action_type, 1, {TEXT_LIMIT + 1}),
@@ -82,7 +83,10 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None, top: int) -
                 substr(c.job_status, 1, {TEXT_LIMIT + 1}), c.count_messages, c.count_completed,
                 c.count_failed, c.count_skipped, c.count_cancelled,
                 c.count_pending + c.count_discovering + c.count_processing,
-                round(100 * c.processed_rate, 1), round(100 * c.failure_rate, 1),
+                round(100 * c.processed_rate, 1),
+                -- of the messages processed, as the dashboard shows it: in-flight messages
+                -- would dilute a running job's rate; none processed is no rate at all
+                case when {settled} > 0 then round(100.0 * c.count_failed / ({settled}), 1) end,
                 case when c.is_deleted then 'deleted' else r.reconciliation_status end
             from {table("job_status_counts")} as c
             left join {table("job_reconciliation")} as r on r.job_id = c.job_id
