@@ -25,22 +25,23 @@ class _Watched:
     conn: Any = None
 
 
-class WatchedHTTPConnectionPool(HTTPConnectionPool):
+class _Watching:
+    """Notes, for the deadline of the sending thread, the connection the pool hands out."""
+
     def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
         watched = getattr(_sending, "watched", None)
         if watched is not None:
             watched.conn = conn
         return conn
 
 
-class WatchedHTTPSConnectionPool(HTTPSConnectionPool):
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
-        watched = getattr(_sending, "watched", None)
-        if watched is not None:
-            watched.conn = conn
-        return conn
+class WatchedHTTPConnectionPool(_Watching, HTTPConnectionPool):
+    pass
+
+
+class WatchedHTTPSConnectionPool(_Watching, HTTPSConnectionPool):
+    pass
 
 
 POOL_CLASSES = {"http": WatchedHTTPConnectionPool, "https": WatchedHTTPSConnectionPool}
