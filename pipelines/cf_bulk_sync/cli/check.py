@@ -23,6 +23,7 @@ Requests: one verify (one more per account for an account-owned token) and one p
 retries aside. Nothing is written but that table and, for an instant, the lock file.
 """
 
+import inspect
 import sys
 import uuid
 from dataclasses import dataclass
@@ -49,20 +50,6 @@ from ..source.errors import AccountError, AuthenticationError, describe_errors
 from ..source.helpers import account_ids_of
 
 OK, FAILED, WARN, SKIP, HELD = "ok", "FAILED", "warn", "skip", "HELD"
-CLIENT_KEYS = (
-    "api_token",
-    "api_email",
-    "api_key",
-    "base_url",
-    "per_page",
-    "request_budget",
-    "request_budget_seconds",
-    "max_attempts",
-    "backoff_factor",
-    "max_retry_delay",
-    "request_timeout",
-    "request_deadline",
-)
 NEW_TOKEN = (
     "create or roll an API token with 'Cloud Email Security: Read' (dashboard: My Profile > API"
     " Tokens, or Manage Account > Account API Tokens) and set CLOUDFLARE_API_TOKEN"
@@ -161,7 +148,9 @@ def api_checks(values: dict[str, Any], explicit: dict[str, Any]) -> list[Check]:
     try:
         cloudflare_email_security(**explicit)  # validates everything a run would, no request
         accounts = account_ids_of(values["account_id"])
-        client = make_client(**{key: values[key] for key in CLIENT_KEYS})
+        # the client's own settings, by its signature: a setting added there is passed here
+        wanted = inspect.signature(make_client).parameters
+        client = make_client(**{key: value for key, value in values.items() if key in wanted})
     except CfBulkSyncError as e:
         return [Check("configuration", FAILED, str(e), "set or correct the value named here")]
     auth = "an API token" if client.uses_token else "the legacy global API key"
