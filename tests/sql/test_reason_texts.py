@@ -43,10 +43,9 @@ def test_each_distinct_text_is_derived_once_and_joined(warehouse: Warehouse) -> 
         f"select message_id, failure_reason from {REPORTING}.stg_bulk_job_messages order by 1"
     ) == [("m1", "Cancelled by <address>"), ("m2", "Cancelled by <address>"), ("m3", None)]
     # the next build finds nothing new: it loads nothing
-    assert (
-        reason_texts.underived_texts(warehouse.pipeline, {"bulk_job_messages", reason_texts.TABLE})
-        == []
-    )
+    with warehouse.pipeline.sql_client() as client:
+        present = {"bulk_job_messages", reason_texts.TABLE}
+        assert reason_texts.underived_texts(client, present) == []
 
 
 def test_new_texts_are_added_and_a_rule_change_derives_every_text_again(

@@ -67,9 +67,10 @@ def dialect_of(client: Any) -> str:
     return str(dialect)
 
 
-def portable(tree: exp.Expression, dialect: str) -> exp.Expression:
-    """`tree` rewritten so that its translation to `dialect` means what it means in DuckDB."""
-    tree = tree.copy()
+def portable(tree: exp.Expression, dialect: str, copy: bool = True) -> exp.Expression:
+    """`tree` rewritten so that its translation to `dialect` means what it means in DuckDB
+    (`tree` itself, when not `copy`)."""
+    tree = tree.copy() if copy else tree
     for select in list(tree.find_all(exp.Select)):
         _alias_columns(select)
         _boolean_values(select, dialect)

@@ -23,6 +23,7 @@ from ..errors import ModelError
 from ..source import settings
 from . import incremental, materialize, reason_texts
 from .dialects import dialect_of, portable
+from .parsed_sql import CACHE_FILE, ParsedSql
 from .sql_files import assertion_files, model_files, sql_root
 
 REPORTING_SUFFIX = "_reporting"
@@ -88,6 +89,8 @@ class BuildResult:
     full: bool = True
     reason: str = ""
     changed_jobs: int | None = None
+    # status messages the build derived and loaded itself (the sync loads those it fetched)
+    derived_texts: int = 0
 
     @property
     def failed_assertions(self) -> list[AssertionResult]:
@@ -121,28 +124,29 @@ def no_models_yet(pipeline: dlt.Pipeline) -> ModelError:
     )
 
 
-def load_models(sql_dir: Path | None = None) -> list[Model]:
+def load_models(sql_dir: Path | None = None, parsed: ParsedSql | None = None) -> list[Model]:
     """Every model file, in an order where each model comes after the models it reads."""
-    parsed: dict[str, Model] = {}
+    parsed = parsed or ParsedSql()
+    models: dict[str, Model] = {}
     for path in model_files(sql_dir or sql_root()):
-        tree = _parse(path)
+        tree = parsed.parse(path)
         key = incremental.incremental_key(path) if path.parent.name != "staging" else None
-        parsed[path.stem] = Model(path.stem, path, tree, _tables_read(tree), key)
-    graph = {name: model.reads & parsed.keys() for name, model in parsed.items()}
+        models[path.stem] = Model(path.stem, path, tree, _tables_read(tree), key)
+    graph = {name: model.reads & models.keys() for name, model in models.items()}
     try:
         order = list(TopologicalSorter(graph).static_order())
     except CycleError as e:
         raise ModelError(f"models read each other in a cycle: {e.args[1]}") from None
-    for model in parsed.values():
-        unknown = model.reads - parsed.keys() - RAW_TABLES.keys()
+    for model in models.values():
+        unknown = model.reads - models.keys() - RAW_TABLES.keys()
         if unknown:
             names = ", ".join(sorted(unknown))
             raise ModelError(f"{model.path.name} reads unknown tables: {names}")
-    by_job = {m.name for m in parsed.values() if m.is_view or m.key}
-    for model in parsed.values():
+    by_job = {m.name for m in models.values() if m.is_view or m.key}
+    for model in models.values():
         if model.key:
             incremental.check_inputs(model.path.name, model.reads, by_job)
-    return [parsed[name] for name in order]
+    return [models[name] for name in order]
 
 
 def build_models(
@@ -155,29 +159,68 @@ def build_models(
     runs the assertions. The marts are updated for the jobs changed since the last build, or
     rebuilt whole when `full` or when `incremental.plan` says so."""
     sql_dir = sql_dir or sql_root()
-    models = load_models(sql_dir)
-    names = {m.name for m in models}
-    result = BuildResult(reporting_dataset(pipeline))
-    present = _present_raw_tables(pipeline)
+    parsed = ParsedSql(Path(pipeline.working_dir) / CACHE_FILE)
+    models = load_models(sql_dir, parsed)
+    build = _Build(sql_dir, models, BuildResult(reporting_dataset(pipeline)), run_assertions)
     fingerprints = {m.name: incremental.fingerprint(m.path) for m in models}
-    with pipeline.sql_client() as client:
+    # One connection for the whole build: opening one costs about as much as updating the marts
+    # for a changed job. A second is opened only after new failure texts were loaded by dlt.
+    with pipeline.destination_client() as job_client:
+        client = job_client.sql_client  # type: ignore[attr-defined]
+        present = _present_raw_tables(job_client)
         # before anything is written: an unknown dialect never gets DuckDB SQL
         dialect = dialect_of(client)
         targets = {
-            m.name: qualified(client, m.name, result.dataset) for m in [*models, *_record_tables()]
+            m.name: qualified(client, m.name, build.result.dataset)
+            for m in [*models, *_record_tables()]
         }
         plan = incremental.plan(client, fingerprints, dialect, full, targets, models)
-    # texts of messages loaded before `since` were derived by an earlier build
-    if reason_texts.derive_reason_texts(pipeline, present, None if plan.full else plan.since):
+        # texts of messages loaded before `since` were derived by an earlier build
+        texts = reason_texts.underived_texts(client, present, None if plan.full else plan.since)
+        if not texts:
+            build.run(client, plan, fingerprints, targets, present, dialect, parsed)
+    if texts:
+        reason_texts.load_reason_texts(pipeline, texts)
+        build.result.derived_texts = len(texts)
         present.add(reason_texts.TABLE)
-    with pipeline.sql_client() as client:
+        with pipeline.sql_client() as client:
+            build.run(client, plan, fingerprints, targets, present, dialect, parsed)
+    parsed.save()
+    return build.result
+
+
+@dataclass
+class _Build:
+    """The models written through one open SQL client, then the assertions run."""
+
+    sql_dir: Path
+    models: list[Model]
+    result: BuildResult
+    run_assertions: bool
+
+    def run(
+        self,
+        client: Any,
+        plan: incremental.Plan,
+        fingerprints: dict[str, str],
+        targets: dict[str, str],
+        present: set[str],
+        dialect: str,
+        parsed: ParsedSql,
+    ) -> None:
+        models, result = self.models, self.result
+        names = {m.name for m in models}
 
         def qualify(table: str, dataset: str | None) -> str:
             return ".".join(client.make_qualified_table_name_path(table, dataset_name=dataset))
 
         def compiled(tree: exp.Expression, name: str) -> exp.Expression:
+            # each tree is compiled once per build: a model's (parsed for this build) or one
+            # `incremental.filtered_inputs` made of it, so it is rewritten in place
             known = names | {incremental.CHANGED_TABLE}
-            return compile_query(tree, name, known, present, qualify, result.dataset, dialect)
+            return compile_query(
+                tree, name, known, present, qualify, result.dataset, dialect, copy=False
+            )
 
         with client.with_alternative_dataset_name(result.dataset):
             if not client.has_dataset():
@@ -186,28 +229,26 @@ def build_models(
             client, models, plan, fingerprints, targets, present, dialect, result, compiled
         )
         result.built = [m.name for m in models]
+        if not self.run_assertions:
+            return
         by_job = {m.name for m in models if m.is_view or m.key}
-        if run_assertions:
-            for path in assertion_files(sql_dir):
-                tree = _parse(path)
-                # per-job checks of an incremental build: the changed jobs, named as literals
-                if jobs is not None and incremental.incremental_key(path):
-                    incremental.check_inputs(path.name, _tables_read(tree), by_job)
-                    member = incremental.membership(jobs, "")
-                    tree = incremental.filtered_inputs(tree, by_job, member)
-                tree = compile_query(
-                    tree, path.stem, names, present, qualify, result.dataset, dialect
-                )
-                offending = cast(exp.Query, tree).subquery("offending")  # assertions are queries
-                limited = exp.select("*").from_(offending).limit(SHOWN_ROWS)
-                with client.execute_query(limited.sql(dialect=dialect)) as cursor:
-                    # dlt's own column list: SQLAlchemy's cursor has no DB-API description
-                    columns = list(cursor.columns_schema)
-                    rows = [tuple(r) for r in cursor.fetchall()]
-                result.assertions.append(
-                    AssertionResult(path.stem, columns, rows, severity_of(path))
-                )
-    return result
+        for path in assertion_files(self.sql_dir):
+            tree = parsed.parse(path)
+            # per-job checks of an incremental build: the changed jobs, named as literals
+            if jobs is not None and incremental.incremental_key(path):
+                incremental.check_inputs(path.name, _tables_read(tree), by_job)
+                member = incremental.membership(jobs, "")
+                tree = incremental.filtered_inputs(tree, by_job, member)
+            tree = compile_query(
+                tree, path.stem, names, present, qualify, result.dataset, dialect, copy=False
+            )
+            offending = cast(exp.Query, tree).subquery("offending")  # assertions are queries
+            limited = exp.select("*").from_(offending).limit(SHOWN_ROWS)
+            with client.execute_query(limited.sql(dialect=dialect)) as cursor:
+                # dlt's own column list: SQLAlchemy's cursor has no DB-API description
+                columns = list(cursor.columns_schema)
+                rows = [tuple(r) for r in cursor.fetchall()]
+            result.assertions.append(AssertionResult(path.stem, columns, rows, severity_of(path)))
 
 
 def _record_tables() -> list[Model]:
@@ -281,28 +322,14 @@ def severity_of(path: Path) -> str:
     return severity
 
 
-def _parse(path: Path) -> exp.Expression:
-    try:
-        tree = sqlglot.parse_one(path.read_text(), read="duckdb")
-    except sqlglot.errors.ParseError as e:
-        raise ModelError(f"{path.name} is not valid SQL: {e}") from None
-    if tree is None:
-        raise ModelError(f"{path.name} holds no query")
-    return tree
-
-
 def _tables_read(tree: exp.Expression) -> set[str]:
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     return {t.name for t in tree.find_all(exp.Table) if t.name not in ctes}
 
 
-def _present_raw_tables(pipeline: dlt.Pipeline) -> set[str]:
-    with pipeline.destination_client() as client:
-        return {
-            name
-            for name, columns in client.get_storage_tables(RAW_TABLES)  # type: ignore[attr-defined]
-            if columns
-        }
+def _present_raw_tables(job_client: Any) -> set[str]:
+    """The raw tables that exist in the destination (an open dlt job client's)."""
+    return {name for name, columns in job_client.get_storage_tables(RAW_TABLES) if columns}
 
 
 def compile_query(
@@ -313,11 +340,14 @@ def compile_query(
     qualify: Qualify,
     reporting: str,
     dialect: str,
+    copy: bool = True,
 ) -> exp.Expression:
     """A model or assertion ready for `dialect`: every table it reads qualified (`qualify`
     names a table in a dataset, None for the raw dataset), a raw table without data made an
-    empty relation, and rewritten to mean the same in the dialect (`dialects.portable`)."""
-    tree = tree.copy()
+    empty relation, and rewritten to mean the same in the dialect (`dialects.portable`).
+    Not `copy`: `tree` itself is rewritten (a copy of a model's tree costs more than the
+    statement it becomes in a one-job build)."""
+    tree = tree.copy() if copy else tree
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     for table in list(tree.find_all(exp.Table)):
         if table.name in ctes:
@@ -335,7 +365,7 @@ def compile_query(
         if table.alias:
             qualified.set("alias", table.args["alias"])
         table.replace(qualified)
-    return portable(tree, dialect)
+    return portable(tree, dialect, copy=False)
 
 
 def _empty_relation(table: str, alias: str) -> exp.Expression:
