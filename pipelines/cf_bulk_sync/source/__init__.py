@@ -9,6 +9,7 @@ import dlt
 import pyarrow as pa
 from dlt.common import pendulum
 
+from ..models import reason_texts
 from . import settings
 from .arrow_pages import ArrowBatch, to_arrow
 from .catalog import JobCatalog
@@ -31,6 +32,7 @@ from .helpers import (
     is_synced,
     max_pages,
     shape_messages,
+    status_texts,
     validate_choice,
     validate_job_ids,
     validate_workers,
@@ -274,13 +276,14 @@ def bulk_job_messages(
             good, rejected, statuses = shape_messages(
                 page, account_id, job["job_id"], pseudonymizer
             )
+            texts = status_texts(good)
             table = to_arrow(good) if good else None
             if table is not None:
-                yield table, statuses, 0, None
+                yield table, statuses, 0, None, texts
             elif good:
-                yield good, statuses, 0, None
+                yield good, statuses, 0, None, texts
             if rejected:
-                yield _rejected(rejected), Counter(), len(rejected), rejected[0]["reason"]
+                yield _rejected(rejected), Counter(), len(rejected), rejected[0]["reason"], set()
 
     stats.add("jobs_todo", len(todo))
     stats.add("messages_expected", sum(expected_messages(job) for _, job in todo))
@@ -288,6 +291,8 @@ def bulk_job_messages(
     # is fixed, so a few large items load much faster than many page-sized ones.
     batches: dict[str, ArrowBatch] = {}
     complete: set[str] = set()
+    # the distinct status messages of the pages handed to dlt: their reasons load with them
+    texts: set[str] = set()
     concurrency = Concurrency(workers)
     events = fetch_concurrently(todo, fetch, concurrency)
     try:
@@ -299,8 +304,9 @@ def bulk_job_messages(
                 stats.warn("stopped by a signal: the remaining jobs were not fetched this run")
                 break
             if kind == PAGE:
-                data, statuses, rejected, reason = payload
+                data, statuses, rejected, reason, page_texts = payload
                 stats.count_rows(statuses)
+                texts |= page_texts
                 if rejected:
                     stats.add("rows_rejected", rejected)
                     stats.warn(
@@ -342,6 +348,8 @@ def bulk_job_messages(
         events.close()
     for batch in batches.values():
         yield from batch.flush()
+    if texts:
+        yield reason_texts.marked_rows(texts)
     for _, job in todo:
         if job["job_id"] not in complete:
             # not fetched in full this run (failed, stopped, or not reached): whatever an

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import pyarrow.compute as pc
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from . import quarantine, settings
@@ -179,6 +180,19 @@ def is_synced(settled_under: Iterable[str], status_filter: str | None) -> bool:
     """Whether a job already fully synced under some filter covers the filter asked for now."""
     settled = set(settled_under)
     return ALL_STATUSES in settled or (status_filter is not None and status_filter in settled)
+
+
+def status_texts(good: list[Any]) -> set[str]:
+    """The distinct non-empty `status_message`s of rows `shape_messages` kept (dicts, or one
+    Arrow table), as they are loaded (pseudonymised when asked to)."""
+    if good and is_arrow_page(good):
+        table = good[0]
+        if "status_message" not in table.column_names:
+            return set()
+        texts = pc.unique(table["status_message"]).to_pylist()
+    else:
+        texts = [row.get("status_message") for row in good if isinstance(row, dict)]
+    return {text for text in texts if isinstance(text, str) and text}
 
 
 def shape_messages(
