@@ -7,7 +7,9 @@
 2. Full build (the first `models`), then a run that changes one job (a new load id in
    `_dlt_loads`, the job's row and a tenth of its messages rewritten with it, as dlt's merge
    does) and the incremental build; again for another job whose messages bring new failure
-   texts (derived and loaded through dlt before the build); then `models --full`. Each build
+   texts, loaded with their reasons as `cf-bulk-sync run` loads them; again for a third whose
+   new texts came without (loaded by another tool or an older release: the build derives them
+   and loads them through dlt first); then `models --full`. Each build
    runs in a process of its own (benchmarks/history_child.py) and reports the build's seconds
    (assertions not included; timed once apart) and the process's peak RSS. The marts after
    the incremental builds must equal those after the full one (a row digest), or it fails.
@@ -111,6 +113,9 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     with duckdb.connect(str(db)) as con:
         history_data.change_one_job(con, RAW, 1, new_texts=True)
     out["one_job_new_texts"] = build(sys.executable, db, work)
+    with duckdb.connect(str(db)) as con:
+        history_data.change_one_job(con, RAW, 2, new_texts=True, texts_loaded=False)
+    out["one_job_texts_derived"] = build(sys.executable, db, work)
     incremental = marts_digest(db, reporting)
     out["full"] = build(sys.executable, db, work, full=True, assertions=True)
     out["marts_identical"] = incremental == marts_digest(db, reporting)
@@ -129,7 +134,8 @@ def print_table(out: dict[str, Any]) -> None:
     rows = [
         ("first build (full, this branch)", out["first_full"]),
         ("one job changed (incremental)", out["one_job"]),
-        ("... with new failure texts", out["one_job_new_texts"]),
+        ("... new failure texts (run)", out["one_job_new_texts"]),
+        ("... new texts the build derives", out["one_job_texts_derived"]),
         ("models --full (this branch)", out["full"]),
     ]
     if "compared_full" in out:

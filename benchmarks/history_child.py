@@ -56,6 +56,7 @@ def main() -> None:
                 "peak_rss_mib": round(peak_kib / 1024, 1),
                 "full": getattr(build, "full", True),
                 "changed_jobs": getattr(build, "changed_jobs", None),
+                "derived_texts": getattr(build, "derived_texts", None),
                 "with_assertions_seconds": assertions,
             }
         )

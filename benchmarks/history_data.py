@@ -7,7 +7,10 @@ skipped, the rest completed. Every row carries one old load id, recorded in `_dl
 """
 
 import time
+import uuid
 from typing import Any
+
+from cf_bulk_sync.models import reason_texts
 
 HISTORY_LOAD_ID = "1700000000.000001"
 
@@ -94,15 +97,19 @@ def synthesise(con: Any, dataset: str, messages: int, jobs: int) -> None:
     _record_load(con, dataset, HISTORY_LOAD_ID)
 
 
-def change_one_job(con: Any, dataset: str, which: int, new_texts: bool) -> int:
+def change_one_job(
+    con: Any, dataset: str, which: int, new_texts: bool, texts_loaded: bool = True
+) -> int:
     """What a run that changed one job leaves: a new load id in `_dlt_loads`, the job's row and
     a tenth of its messages rewritten under it (dlt's merge deletes and inserts them so); the
-    messages fail with a text already in history or, with `new_texts`, with new ones (which the
-    build derives and loads first). `which` picks the job (0 = the middle one). Returns the
+    messages fail with a text already in history or, with `new_texts`, with new ones. New texts
+    come with their reasons in the same load, as `cf-bulk-sync run` loads them; not
+    `texts_loaded`: without (messages loaded by another tool or an older release), so that the
+    build derives and loads them first. `which` picks the job (0 = the middle one). Returns the
     messages changed."""
     load_id = f"{time.time():.7f}"
     text = (
-        "'Mailbox full: user' || (retry_count + 1) || '@example.com'"
+        f"'Mailbox full: user' || (retry_count + 1) || '.{which}@example.com'"
         if new_texts
         else "'550 5.1.1 <user0@example.com>: Recipient address rejected'"
     )
@@ -123,8 +130,29 @@ def change_one_job(con: Any, dataset: str, which: int, new_texts: bool) -> int:
         " messages_successful = messages_successful - ?, _dlt_load_id = ? where job_id = ?",
         [changed, changed, load_id, job],
     )
+    if new_texts and texts_loaded:
+        _load_reasons(con, dataset, load_id)
     _record_load(con, dataset, load_id)
     return int(changed)
+
+
+def _load_reasons(con: Any, dataset: str, load_id: str) -> None:
+    """The reasons of the texts of load `load_id`'s messages, as the sync loads them with it."""
+    texts = con.execute(
+        f'select distinct status_message from "{dataset}".bulk_job_messages'
+        " where _dlt_load_id = ? and status_message is not null",
+        [load_id],
+    ).fetchall()
+    rows = reason_texts.reason_rows([text for (text,) in texts])
+    con.executemany(
+        f'insert into "{dataset}".{reason_texts.TABLE} (text_hash, status_message,'
+        " failure_reason, rule_version, _dlt_load_id, _dlt_id) values (?, ?, ?, ?, ?, ?)",
+        [
+            [r["text_hash"], r["status_message"], r["failure_reason"], r["rule_version"]]
+            + [load_id, uuid.uuid4().hex[:14]]
+            for r in rows
+        ],
+    )
 
 
 def _record_load(con: Any, dataset: str, load_id: str) -> None:

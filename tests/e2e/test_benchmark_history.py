@@ -43,8 +43,11 @@ def test_the_history_benchmark_runs_and_checks_its_marts(tmp_path: Path) -> None
     assert done.returncode == 0, done.stdout + done.stderr
     runs = json.loads(out.read_text())
     assert runs["first_full"]["full"] and runs["full"]["full"]
-    for one_job in ("one_job", "one_job_new_texts"):
+    for one_job in ("one_job", "one_job_new_texts", "one_job_texts_derived"):
         assert runs[one_job]["full"] is False and runs[one_job]["changed_jobs"] == 1
+    # texts that came with the run's load are not derived again; those without are
+    assert runs["one_job_new_texts"]["derived_texts"] == 0
+    assert runs["one_job_texts_derived"]["derived_texts"] > 0
     assert runs["changed_messages"] > 0 and runs["marts_identical"] is True
     assert runs["raw_mib"] > 0 and runs["after_models_mib"] >= runs["raw_mib"]
     assert "one job changed (incremental)" in done.stdout
