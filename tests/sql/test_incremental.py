@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cf_bulk_sync.errors import ModelError
+from cf_bulk_sync.models import runner
 from cf_bulk_sync.models.incremental import STATE_TABLE
 from cf_bulk_sync.models.runner import build_models, load_models
 from cf_bulk_sync.models.sql_files import sql_root
@@ -179,3 +180,40 @@ def test_an_incremental_build_checks_the_keys_of_the_changed_jobs(warehouse: War
     full = build_models(warehouse.pipeline, full=True)
     failed = {a.name: a.rows for a in full.blocking_failures}
     assert failed["stg_bulk_job_messages__key"] == [("j3", "m1", 2)]
+
+
+def test_builds_of_one_shape_reuse_their_compiled_statements(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_history(warehouse)
+    warehouse.build()
+    warehouse.seed("bulk_job_messages", [message("j1", "m2", "COMPLETED")])
+    assert not warehouse.build().full  # compiles the per-job statements once
+    compiled: list[str] = []
+    compile_query = runner.compile_query
+
+    def counted(tree, name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        compiled.append(name)
+        return compile_query(tree, name, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "compile_query", counted)
+    warehouse.seed("bulk_job_messages", [message("j1", "m3", "FAILED", "mailbox full")])
+    build = warehouse.build()
+    assert not build.full and build.changed_jobs == 1 and not build.failed_assertions
+    assert compiled == []  # every statement, the assertions' too, was kept
+    incremental = marts(warehouse)
+    assert warehouse.query(
+        f"select failure_reason from {REPORTING}.job_failure_reasons where job_id = 'j1'"
+        " and failure_reason is not null"
+    ) == [("mailbox full",)]
+    assert build_models(warehouse.pipeline, full=True).full
+    assert marts(warehouse) == incremental
+    # a raw table receiving its first rows is another shape: the views read it now
+    compiled.clear()
+    warehouse.seed(
+        "bulk_job_deletions",
+        [{"job_id": "j2", "account_id": "a", "deleted_at": "2026-11-03T00:00:00Z"}],
+    )
+    assert not warehouse.build().full
+    assert "stg_bulk_jobs" in compiled
+    assert warehouse.query(f"select is_deleted from {REPORTING}.stg_bulk_jobs where job_id = 'j2'")

@@ -48,6 +48,8 @@ JOB_TABLES = (
 FORMAT_VERSION = 1
 # up to this many changed jobs are written into the statements as literals
 INLINED_JOBS = 1000
+# stands for the changed jobs' values in compiled statements (never a job id: not a UUID)
+PLACEHOLDER = "cf-bulk-sync:changed-jobs"
 _DECLARED = re.compile(r"^\s*--\s*incremental:\s*(\w+)\s*$", re.MULTILINE)
 
 log = logging.getLogger(__name__)
@@ -89,21 +91,34 @@ def check_inputs(name: str, reads: set[str], by_job: set[str]) -> None:
         )
 
 
-def membership(jobs: list[str], changed: str) -> exp.Expression:
-    """The condition `job_id` is one of `jobs`: their literals when few (a warehouse then
-    skips the storage blocks of other jobs by their min/max), else a read of `changed`."""
-    column = exp.column(KEY)
-    if not jobs:
-        return exp.false()
+def placeholder() -> exp.Expression:
+    """The condition `job_id` is one of the changed jobs, as statements are compiled: their
+    values are filled in per build (`filled`), so a compiled statement serves every build of
+    the same shape (see `sql_cache`)."""
+    return exp.column(KEY).isin(exp.Literal.string(PLACEHOLDER))
+
+
+def member_values(jobs: list[str], changed: str) -> str:
+    """What `job_id in (...)` holds for `jobs`: their literals when few (a warehouse then skips
+    the storage blocks of other jobs by their min/max), else a read of table `changed`."""
     if len(jobs) <= INLINED_JOBS:
-        return column.isin(*[exp.Literal.string(job) for job in jobs])
-    return column.isin(query=exp.select(KEY).from_(exp.to_table(changed)))
+        # no job: `in (null)` holds for no row (an empty list is not SQL)
+        return ", ".join(f"'{_literal(job)}'" for job in jobs) or "null"
+    return f"select {KEY} from {changed}"
+
+
+def filled(statement: str, values: str) -> str:
+    """`statement` with the changed jobs (`member_values`) in place of the placeholder."""
+    quoted = f"'{PLACEHOLDER}'"
+    if quoted not in statement:
+        raise ModelError(f"a per-job statement lost its changed-jobs condition: {statement[:80]}")
+    return statement.replace(quoted, values)
 
 
 def filtered_inputs(
     tree: exp.Expression, by_job: set[str], member: exp.Expression
 ) -> exp.Expression:
-    """`tree` with every model it reads narrowed to the rows where `member` holds."""
+    """A copy of `tree` with every model it reads narrowed to the rows where `member` holds."""
     tree = tree.copy()
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     for table in list(tree.find_all(exp.Table)):

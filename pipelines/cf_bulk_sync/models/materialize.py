@@ -10,12 +10,13 @@ from sqlglot import exp
 
 from ..errors import ModelError
 from .dialects import create_table_sql, create_view_sql
+from .incremental import KEY, filled
 
 if TYPE_CHECKING:
     from .runner import Model
 
-# a model's query, compiled for the destination: (tree, model name) -> tree
-Compile = Callable[[exp.Expression, str], exp.Expression]
+# a model's statement, compiled for the destination (or kept from an earlier build)
+Statement = Callable[["Model"], str]
 
 
 def create_sql(model: "Model", target: str, select: exp.Expression, dialect: str) -> str:
@@ -25,8 +26,8 @@ def create_sql(model: "Model", target: str, select: exp.Expression, dialect: str
     return create_table_sql(target, select, dialect)
 
 
-def replace(client: Any, model: "Model", target: str, select: exp.Expression, dialect: str) -> None:
-    """Drops what `target` was and creates it again from `select`, in one transaction."""
+def replace(client: Any, model: "Model", target: str, create: str) -> None:
+    """Drops what `target` was and creates it again (`create`), in one transaction."""
     kind, other = ("VIEW", "TABLE") if model.is_view else ("TABLE", "VIEW")
     # staging was a table before it was a view: drop what an older version made. The statement
     # fails when `target` is of the kind we make; it is dropped below then.
@@ -34,33 +35,31 @@ def replace(client: Any, model: "Model", target: str, select: exp.Expression, di
         client.execute_sql(f"DROP {other} IF EXISTS {target}")
     with client.begin_transaction():
         run(model, client.execute_sql, f"DROP {kind} IF EXISTS {target}")
-        run(model, client.execute_sql, create_sql(model, target, select, dialect))
+        run(model, client.execute_sql, create)
 
 
 def update_marts(
     client: Any,
     models: list["Model"],
     targets: dict[str, str],
-    compiled: Compile,
-    filtered: Callable[[exp.Expression], exp.Expression],
-    member: str,
-    dialect: str,
+    create: Statement,
+    insert: Statement,
+    values: str,
 ) -> None:
     """Inside the caller's transaction: each per-job mart loses the rows of the changed jobs
-    (`member`: the condition `job_id in (...)`) and gets them again from its inputs narrowed
-    to those jobs (`filtered`); every other mart is re-aggregated whole from them."""
+    (`values`: what `job_id in (...)` holds, see `incremental.member_values`) and gets them
+    again from its inputs narrowed to those jobs (`insert`); every other mart is re-aggregated
+    whole from them (`create`)."""
     for model in models:
         if model.is_view:
             continue
         target = targets[model.name]
         if model.key is None:  # a re-aggregate of the per-job marts: small
-            select = compiled(model.tree, model.name)
             run(model, client.execute_sql, f"DROP TABLE IF EXISTS {target}")
-            run(model, client.execute_sql, create_sql(model, target, select, dialect))
+            run(model, client.execute_sql, create(model))
             continue
-        select = compiled(filtered(model.tree), model.name)
-        run(model, client.execute_sql, f"DELETE FROM {target} WHERE {member}")
-        run(model, client.execute_sql, f"INSERT INTO {target} {select.sql(dialect=dialect)}")
+        run(model, client.execute_sql, f"DELETE FROM {target} WHERE {KEY} IN ({values})")
+        run(model, client.execute_sql, filled(insert(model), values))
 
 
 def run(model: "Model", execute: Callable[[str], Any], sql: str) -> None:

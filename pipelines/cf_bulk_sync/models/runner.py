@@ -23,7 +23,7 @@ from ..errors import ModelError
 from ..source import settings
 from . import incremental, materialize, reason_texts
 from .dialects import dialect_of, portable
-from .parsed_sql import CACHE_FILE, ParsedSql
+from .sql_cache import CACHE_FILE, SqlCache
 from .sql_files import assertion_files, model_files, sql_root
 
 REPORTING_SUFFIX = "_reporting"
@@ -124,12 +124,12 @@ def no_models_yet(pipeline: dlt.Pipeline) -> ModelError:
     )
 
 
-def load_models(sql_dir: Path | None = None, parsed: ParsedSql | None = None) -> list[Model]:
+def load_models(sql_dir: Path | None = None, cache: SqlCache | None = None) -> list[Model]:
     """Every model file, in an order where each model comes after the models it reads."""
-    parsed = parsed or ParsedSql()
+    cache = cache or SqlCache()
     models: dict[str, Model] = {}
     for path in model_files(sql_dir or sql_root()):
-        tree = parsed.parse(path)
+        tree = cache.parse(path)
         key = incremental.incremental_key(path) if path.parent.name != "staging" else None
         models[path.stem] = Model(path.stem, path, tree, _tables_read(tree), key)
     graph = {name: model.reads & models.keys() for name, model in models.items()}
@@ -159,8 +159,8 @@ def build_models(
     runs the assertions. The marts are updated for the jobs changed since the last build, or
     rebuilt whole when `full` or when `incremental.plan` says so."""
     sql_dir = sql_dir or sql_root()
-    parsed = ParsedSql(Path(pipeline.working_dir) / CACHE_FILE)
-    models = load_models(sql_dir, parsed)
+    cache = SqlCache(Path(pipeline.working_dir) / CACHE_FILE)
+    models = load_models(sql_dir, cache)
     build = _Build(sql_dir, models, BuildResult(reporting_dataset(pipeline)), run_assertions)
     fingerprints = {m.name: incremental.fingerprint(m.path) for m in models}
     # One connection for the whole build: opening one costs about as much as updating the marts
@@ -178,14 +178,14 @@ def build_models(
         # texts of messages loaded before `since` were derived by an earlier build
         texts = reason_texts.underived_texts(client, present, None if plan.full else plan.since)
         if not texts:
-            build.run(client, plan, fingerprints, targets, present, dialect, parsed)
+            build.run(client, plan, fingerprints, targets, present, dialect, cache)
     if texts:
         reason_texts.load_reason_texts(pipeline, texts)
         build.result.derived_texts = len(texts)
         present.add(reason_texts.TABLE)
         with pipeline.sql_client() as client:
-            build.run(client, plan, fingerprints, targets, present, dialect, parsed)
-    parsed.save()
+            build.run(client, plan, fingerprints, targets, present, dialect, cache)
+    cache.save()
     return build.result
 
 
@@ -206,10 +206,11 @@ class _Build:
         targets: dict[str, str],
         present: set[str],
         dialect: str,
-        parsed: ParsedSql,
+        cache: SqlCache,
     ) -> None:
         models, result = self.models, self.result
         names = {m.name for m in models}
+        by_job = {m.name for m in models if m.is_view or m.key}
 
         def qualify(table: str, dataset: str | None) -> str:
             return ".".join(client.make_qualified_table_name_path(table, dataset_name=dataset))
@@ -222,29 +223,57 @@ class _Build:
                 tree, name, known, present, qualify, result.dataset, dialect, copy=False
             )
 
+        def create(model: Model) -> str:
+            def make() -> str:
+                select = compiled(model.tree, model.name)
+                return materialize.create_sql(model, targets[model.name], select, dialect)
+
+            return cache.statement(f"create {model.name}", make)
+
+        def insert(model: Model) -> str:
+            def make() -> str:
+                tree = incremental.filtered_inputs(model.tree, by_job, incremental.placeholder())
+                select = compiled(tree, model.name).sql(dialect=dialect)
+                return f"INSERT INTO {targets[model.name]} {select}"
+
+            return cache.statement(f"insert {model.name}", make)
+
+        # everything the statements are compiled from (see sql_cache)
+        cache.statements(
+            dialect,
+            result.dataset,
+            sorted(fingerprints.items()),
+            sorted(targets.items()),
+            sorted((t, qualify(t, None)) for t in present),
+            repr(RAW_TABLES),
+            [(p.name, p.read_text()) for p in assertion_files(self.sql_dir)],
+        )
         with client.with_alternative_dataset_name(result.dataset):
             if not client.has_dataset():
                 client.create_dataset()
-        jobs = _build(
-            client, models, plan, fingerprints, targets, present, dialect, result, compiled
-        )
+        jobs = _build(client, models, plan, fingerprints, targets, present, result, create, insert)
         result.built = [m.name for m in models]
         if not self.run_assertions:
             return
-        by_job = {m.name for m in models if m.is_view or m.key}
         for path in assertion_files(self.sql_dir):
-            tree = parsed.parse(path)
             # per-job checks of an incremental build: the changed jobs, named as literals
-            if jobs is not None and incremental.incremental_key(path):
-                incremental.check_inputs(path.name, _tables_read(tree), by_job)
-                member = incremental.membership(jobs, "")
-                tree = incremental.filtered_inputs(tree, by_job, member)
-            tree = compile_query(
-                tree, path.stem, names, present, qualify, result.dataset, dialect, copy=False
-            )
-            offending = cast(exp.Query, tree).subquery("offending")  # assertions are queries
-            limited = exp.select("*").from_(offending).limit(SHOWN_ROWS)
-            with client.execute_query(limited.sql(dialect=dialect)) as cursor:
+            per_job = jobs is not None and incremental.incremental_key(path) is not None
+
+            def check(path: Path = path, per_job: bool = per_job) -> str:
+                tree = cache.parse(path)
+                if per_job:
+                    incremental.check_inputs(path.name, _tables_read(tree), by_job)
+                    tree = incremental.filtered_inputs(tree, by_job, incremental.placeholder())
+                tree = compile_query(
+                    tree, path.stem, names, present, qualify, result.dataset, dialect, copy=False
+                )
+                offending = cast(exp.Query, tree).subquery("offending")  # assertions are queries
+                return exp.select("*").from_(offending).limit(SHOWN_ROWS).sql(dialect=dialect)
+
+            sql = cache.statement(f"{'check-jobs' if per_job else 'check'} {path.stem}", check)
+            if per_job:
+                sql = incremental.filled(sql, incremental.member_values(jobs or [], ""))
+            with client.execute_query(sql) as cursor:
                 # dlt's own column list: SQLAlchemy's cursor has no DB-API description
                 columns = list(cursor.columns_schema)
                 rows = [tuple(r) for r in cursor.fetchall()]
@@ -266,9 +295,9 @@ def _build(
     fingerprints: dict[str, str],
     targets: dict[str, str],
     present: set[str],
-    dialect: str,
     result: BuildResult,
-    compiled: materialize.Compile,
+    create: materialize.Statement,
+    insert: materialize.Statement,
 ) -> list[str] | None:
     """Writes the models whole (`plan.full`) or the marts for the changed jobs, then the
     record of what the marts now cover. Returns the changed jobs when few enough to name
@@ -281,8 +310,7 @@ def _build(
         # views always: compiled against the raw tables present now (one that received its
         # first rows since the last build was an empty relation then)
         if model.is_view or plan.full:
-            select = compiled(model.tree, model.name)
-            materialize.replace(client, model, targets[model.name], select, dialect)
+            materialize.replace(client, model, targets[model.name], create(model))
     jobs: list[str] = []
     if not plan.full:
         raw = {t: qualified(client, t) for t in incremental.JOB_TABLES if t in present}
@@ -291,20 +319,11 @@ def _build(
         with client.execute_query(f"select {incremental.KEY} from {changed}") as cursor:
             jobs = [str(row[0]) for row in cursor.fetchall()]
         result.changed_jobs = len(jobs)
-    by_job = {m.name for m in models if m.is_view or m.key}
-    member = incremental.membership(jobs, changed)
     # one transaction: a failed update leaves the marts and their record as they were
     with client.begin_transaction():
         if jobs:
-            materialize.update_marts(
-                client,
-                models,
-                targets,
-                compiled,
-                lambda tree: incremental.filtered_inputs(tree, by_job, member),
-                member.sql(dialect=dialect),
-                dialect,
-            )
+            values = incremental.member_values(jobs, changed)
+            materialize.update_marts(client, models, targets, create, insert, values)
         for statement in incremental.record_sql(state, fingerprints, loaded_through):
             client.execute_sql(statement)
     if not plan.full:

@@ -1,5 +1,5 @@
-"""`models.parsed_sql`: parsed SQL kept between processes, keyed by the text; never trusted to
-name code."""
+"""`models.sql_cache`: parsed SQL and compiled statements kept between processes, keyed by
+what they are made from; never trusted to name code."""
 
 import json
 import subprocess
@@ -10,8 +10,8 @@ import pytest
 import sqlglot
 
 from cf_bulk_sync.errors import ModelError
-from cf_bulk_sync.models import parsed_sql
-from cf_bulk_sync.models.parsed_sql import ParsedSql
+from cf_bulk_sync.models import sql_cache
+from cf_bulk_sync.models.sql_cache import SqlCache
 
 QUERY = "select job_id, count(*) as n from stg_bulk_jobs group by job_id"
 
@@ -20,7 +20,7 @@ def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("parsed again")
 
-    monkeypatch.setattr(parsed_sql.sqlglot, "parse_one", refuse)
+    monkeypatch.setattr(sql_cache.sqlglot, "parse_one", refuse)
 
 
 def test_a_tree_saved_is_loaded_without_parsing(
@@ -28,11 +28,11 @@ def test_a_tree_saved_is_loaded_without_parsing(
 ) -> None:
     model, cache = tmp_path / "m.sql", tmp_path / "cache.json"
     model.write_text(QUERY)
-    first = ParsedSql(cache)
+    first = SqlCache(cache)
     expected = first.parse(model).sql()
     first.save()
     no_parsing(monkeypatch)
-    again = ParsedSql(cache)
+    again = SqlCache(cache)
     tree = again.parse(model)
     assert tree.sql() == expected
     # each call hands out a tree of its own: rewriting one never changes the next
@@ -43,11 +43,11 @@ def test_a_tree_saved_is_loaded_without_parsing(
 def test_an_edited_file_is_parsed_again_and_only_used_trees_are_kept(tmp_path: Path) -> None:
     model, cache = tmp_path / "m.sql", tmp_path / "cache.json"
     model.write_text(QUERY)
-    first = ParsedSql(cache)
+    first = SqlCache(cache)
     first.parse(model)
     first.save()
     model.write_text(QUERY.replace("count(*)", "sum(1)"))
-    edited = ParsedSql(cache)
+    edited = SqlCache(cache)
     assert "SUM(1)" in edited.parse(model).sql()
     edited.save()
     assert len(json.loads(cache.read_text())["trees"]) == 1
@@ -57,8 +57,8 @@ def test_a_damaged_or_foreign_cache_costs_a_parse_and_nothing_else(tmp_path: Pat
     model, cache = tmp_path / "m.sql", tmp_path / "cache.json"
     model.write_text(QUERY)
     cache.write_text("{not json")
-    assert ParsedSql(cache).parse(model).sql() == sqlglot.parse_one(QUERY).sql()
-    first = ParsedSql(cache)
+    assert SqlCache(cache).parse(model).sql() == sqlglot.parse_one(QUERY).sql()
+    first = SqlCache(cache)
     first.parse(model)
     first.save()
     # an entry naming a class outside sqlglot's expressions: serde would import its module.
@@ -68,8 +68,8 @@ def test_a_damaged_or_foreign_cache_costs_a_parse_and_nothing_else(tmp_path: Pat
     stored["trees"][key][0]["c"] = "this.Anything"
     cache.write_text(json.dumps(stored))
     program = (
-        "import sys; from pathlib import Path; from cf_bulk_sync.models.parsed_sql import"
-        f" ParsedSql; print(ParsedSql(Path({str(cache)!r})).parse(Path({str(model)!r})).sql());"
+        "import sys; from pathlib import Path; from cf_bulk_sync.models.sql_cache import"
+        f" SqlCache; print(SqlCache(Path({str(cache)!r})).parse(Path({str(model)!r})).sql());"
         " print('this' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
@@ -80,7 +80,7 @@ def test_a_damaged_or_foreign_cache_costs_a_parse_and_nothing_else(tmp_path: Pat
 def test_an_unwritable_cache_is_skipped(tmp_path: Path) -> None:
     model = tmp_path / "m.sql"
     model.write_text(QUERY)
-    parsed = ParsedSql(tmp_path / "missing-folder" / "cache.json")
+    parsed = SqlCache(tmp_path / "missing-folder" / "cache.json")
     assert parsed.parse(model).sql() == sqlglot.parse_one(QUERY).sql()
     parsed.save()  # no error: the cache is only an optimisation
     assert not (tmp_path / "missing-folder").exists()
@@ -90,4 +90,29 @@ def test_invalid_sql_names_its_file(tmp_path: Path) -> None:
     model = tmp_path / "broken.sql"
     model.write_text("select from where (")
     with pytest.raises(ModelError, match="broken.sql is not valid SQL"):
-        ParsedSql(tmp_path / "cache.json").parse(model)
+        SqlCache(tmp_path / "cache.json").parse(model)
+
+
+def test_statements_are_kept_per_shape(tmp_path: Path) -> None:
+    cache = tmp_path / "cache.json"
+    made: list[str] = []
+
+    def make(sql: str):  # type: ignore[no-untyped-def]
+        return lambda: made.append(sql) or sql
+
+    first = SqlCache(cache)
+    first.statements("duckdb", ["a.sql hash 1"])
+    assert first.statement("create a", make("create table a")) == "create table a"
+    first.save()
+    same = SqlCache(cache)
+    same.statements("duckdb", ["a.sql hash 1"])
+    assert same.statement("create a", make("other")) == "create table a"
+    assert made == ["create table a"]
+    # another dialect, or any other input, is another shape: compiled anew
+    other = SqlCache(cache)
+    other.statements("postgres", ["a.sql hash 1"])
+    assert other.statement("create a", make("create table a -- pg")) == "create table a -- pg"
+    other.save()
+    assert made == ["create table a", "create table a -- pg"]
+    # only the shape used last is kept
+    assert len(json.loads(cache.read_text())["statements"]) == 1
