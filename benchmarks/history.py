@@ -1,5 +1,5 @@
 """The models at history scale: `python -m benchmarks.history [--messages 10000000]
-[--jobs 2000] [--compare-python PATH] [--json FILE]`.
+[--jobs 2000] [--repeat 3] [--compare-python PATH] [--json FILE]`.
 
 1. A tiny sync against the simulator makes the warehouse exactly as the sync makes it (tables,
    columns, dlt's schema and load records); then `--messages` messages in `--jobs` settled jobs
@@ -9,9 +9,10 @@
    does) and the incremental build; again for another job whose messages bring new failure
    texts, loaded with their reasons as `cf-bulk-sync run` loads them; again for a third whose
    new texts came without (loaded by another tool or an older release: the build derives them
-   and loads them through dlt first); then `models --full`. Each build
-   runs in a process of its own (benchmarks/history_child.py) and reports the build's seconds
-   (assertions not included; timed once apart) and the process's peak RSS. The marts after
+   and loads them through dlt first); the three `--repeat` times, on other jobs each time;
+   then `models --full`, `--repeat` times. Each build runs in a process of its own
+   (benchmarks/history_child.py) and reports the build's seconds (assertions not included;
+   timed once apart) and the process's peak RSS; the table shows medians. The marts after
    the incremental builds must equal those after the full one (a row digest), or it fails.
 3. File sizes: the raw tables alone (a copy checkpointed before any model ran) and after the
    first full build.
@@ -56,6 +57,24 @@ def build(
     if child.returncode:
         raise SystemExit(f"build by {python} failed:\n{child.stderr[-3000:]}")
     return dict(json.loads(child.stdout.strip().splitlines()[-1]))
+
+
+# the one-job runs: a text already in history; new texts loaded with their reasons as `run`
+# loads them; new texts without (the build derives and loads them)
+SCENARIOS: tuple[tuple[str, dict[str, bool]], ...] = (
+    ("one_job", {"new_texts": False}),
+    ("one_job_new_texts", {"new_texts": True}),
+    ("one_job_texts_derived", {"new_texts": True, "texts_loaded": False}),
+)
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median seconds (the upper one of an even count), with every run's seconds
+    and the highest peak RSS of them."""
+    middle = dict(sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2])
+    middle["all_seconds"] = [r["seconds"] for r in runs]
+    middle["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs)
+    return middle
 
 
 def file_mib(db: Path) -> float:
@@ -107,17 +126,23 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     shutil.copytree(work, raw_work)
     out["first_full"] = build(sys.executable, db, work)
     out["after_models_mib"] = file_mib(db)
-    with duckdb.connect(str(db)) as con:
-        out["changed_messages"] = history_data.change_one_job(con, RAW, 0, new_texts=False)
-    out["one_job"] = build(sys.executable, db, work)
-    with duckdb.connect(str(db)) as con:
-        history_data.change_one_job(con, RAW, 1, new_texts=True)
-    out["one_job_new_texts"] = build(sys.executable, db, work)
-    with duckdb.connect(str(db)) as con:
-        history_data.change_one_job(con, RAW, 2, new_texts=True, texts_loaded=False)
-    out["one_job_texts_derived"] = build(sys.executable, db, work)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in SCENARIOS}
+    for round_ in range(args.repeat):  # each round changes other jobs
+        for i, (name, options) in enumerate(SCENARIOS):
+            with duckdb.connect(str(db)) as con:
+                which = round_ * len(SCENARIOS) + i
+                changed = history_data.change_one_job(con, RAW, which, **options)
+            out.setdefault("changed_messages", changed)
+            runs[name].append(build(sys.executable, db, work))
+    for name, measured in runs.items():
+        out[name] = median_run(measured)
+    # the first one-job build after the first full one compiles its per-job statements
+    out["first_incremental_seconds"] = runs["one_job"][0]["seconds"]
     incremental = marts_digest(db, reporting)
-    out["full"] = build(sys.executable, db, work, full=True, assertions=True)
+    fulls = [build(sys.executable, db, work, full=True) for _ in range(args.repeat - 1)]
+    fulls.append(build(sys.executable, db, work, full=True, assertions=True))
+    out["full"] = median_run(fulls)
+    out["full"]["with_assertions_seconds"] = fulls[-1]["with_assertions_seconds"]
     out["marts_identical"] = incremental == marts_digest(db, reporting)
     if not out["marts_identical"]:
         raise SystemExit("the marts after the one-job build differ from a full rebuild")
@@ -129,8 +154,8 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 
 def print_table(out: dict[str, Any]) -> None:
     full = out["full"]["seconds"]
-    print(f"\n{out['messages']} messages in {out['jobs']} jobs")
-    print(f"{'build':<34} {'seconds':>8} {'peak MiB':>9} {'x full':>7}")
+    print(f"\n{out['messages']} messages in {out['jobs']} jobs (median seconds of each build)")
+    print(f"{'build':<34} {'seconds':>8} {'peak MiB':>9} {'x full':>7}  every run")
     rows = [
         ("first build (full, this branch)", out["first_full"]),
         ("one job changed (incremental)", out["one_job"]),
@@ -141,10 +166,15 @@ def print_table(out: dict[str, Any]) -> None:
     if "compared_full" in out:
         rows.append(("full build (--compare-python)", out["compared_full"]))
     for label, measured in rows:
+        every = " ".join(f"{x:.3f}" for x in measured.get("all_seconds", [measured["seconds"]]))
         print(
             f"{label:<34} {measured['seconds']:>8.3f} {measured['peak_rss_mib']:>9.0f}"
-            f" {measured['seconds'] / full:>7.3f}"
+            f" {measured['seconds'] / full:>7.3f}  {every}"
         )
+    print(
+        "the first one-job build compiled its per-job statements (kept for later builds):"
+        f" {out['first_incremental_seconds']:.3f} s"
+    )
     print(
         "a build with nothing new, with the assertions `models` and `run` add:"
         f" {out['full']['with_assertions_seconds']:.3f} s"
@@ -172,11 +202,19 @@ def main() -> None:
         metavar="PATH",
         help="another release's interpreter (with cf_bulk_sync installed) for a full build",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each one-job build and of the full rebuild; medians are reported",
+    )
     parser.add_argument("--dir", help="work folder (default: a new temporary one, removed)")
     parser.add_argument("--json", metavar="FILE", help="also write the measurements here")
     args = parser.parse_args()
     if args.messages < args.jobs:
         parser.error("--messages must be at least --jobs")
+    if not 1 <= args.repeat <= (args.jobs // 2) // len(SCENARIOS):
+        parser.error("--repeat must be from 1 to a sixth of --jobs (each run changes a job)")
     with tempfile.TemporaryDirectory(prefix="bench-history-", dir=args.dir) as folder:
         out = run(args, Path(folder))
     print_table(out)

@@ -113,11 +113,12 @@ def change_one_job(
         if new_texts
         else "'550 5.1.1 <user0@example.com>: Recipient address rejected'"
     )
+    # among the jobs not changed yet (a changed job leaves the history load)
+    unchanged = f'select count(*) from "{dataset}".bulk_jobs where _dlt_load_id = ?'
     job = con.execute(
         f'select job_id from "{dataset}".bulk_jobs where _dlt_load_id = ?'
-        " order by job_id limit 1 offset (select count(*) // 2 + ? from"
-        f' "{dataset}".bulk_jobs)',
-        [HISTORY_LOAD_ID, which],
+        f" order by job_id limit 1 offset (({unchanged}) // 2 + ?) % ({unchanged})",
+        [HISTORY_LOAD_ID, HISTORY_LOAD_ID, which, HISTORY_LOAD_ID],
     ).fetchall()[0][0]
     changed = con.execute(
         f"update \"{dataset}\".bulk_job_messages set status = 'FAILED', status_message = {text},"
