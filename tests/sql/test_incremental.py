@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from cf_bulk_sync.errors import ModelError
-from cf_bulk_sync.models import runner
+from cf_bulk_sync.models import reason_texts, runner
 from cf_bulk_sync.models.incremental import STATE_TABLE
+from cf_bulk_sync.models.reason_texts import COLUMNS
 from cf_bulk_sync.models.runner import build_models, load_models
 from cf_bulk_sync.models.sql_files import sql_root
 
@@ -217,3 +218,29 @@ def test_builds_of_one_shape_reuse_their_compiled_statements(
     assert not warehouse.build().full
     assert "stg_bulk_jobs" in compiled
     assert warehouse.query(f"select is_deleted from {REPORTING}.stg_bulk_jobs where job_id = 'j2'")
+
+
+def test_a_build_that_loads_failure_texts_reuses_the_statements_of_one_that_did_not(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_history(warehouse)
+    warehouse.build()
+    warehouse.seed("bulk_job_messages", [message("j1", "m2", "COMPLETED")])
+    # dlt adds hints to the column dicts it is given (each column's name): a build that loads
+    # texts must not see another shape than one that did not (in another process, unchanged)
+    unchanged = {c: {k: v for k, v in h.items() if k != "name"} for c, h in COLUMNS.items()}
+    monkeypatch.setattr(reason_texts, "COLUMNS", unchanged)
+    monkeypatch.setitem(runner.RAW_TABLES, reason_texts.TABLE, unchanged)
+    assert warehouse.build().derived_texts == 0  # compiles and keeps the per-job statements
+    compiled: list[str] = []
+    compile_query = runner.compile_query
+
+    def counted(tree, name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        compiled.append(name)
+        return compile_query(tree, name, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "compile_query", counted)
+    warehouse.seed("bulk_job_messages", [message("j1", "m3", "FAILED", "a text never seen")])
+    build = warehouse.build()
+    assert build.derived_texts == 1 and not build.full
+    assert compiled == []

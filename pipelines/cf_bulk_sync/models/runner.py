@@ -245,7 +245,13 @@ class _Build:
             sorted(fingerprints.items()),
             sorted(targets.items()),
             sorted((t, qualify(t, None)) for t in present),
-            repr(RAW_TABLES),
+            # what an absent raw table's empty relation is made of: names and types only (dlt
+            # adds hints, such as each column's name, to the dicts it is given)
+            [
+                (t, c, str(h.get("data_type")))
+                for t, cs in RAW_TABLES.items()
+                for c, h in cs.items()
+            ],
             [(p.name, p.read_text()) for p in assertion_files(self.sql_dir)],
         )
         with client.with_alternative_dataset_name(result.dataset):

@@ -65,6 +65,7 @@ class SqlCache:
         """Statement `name` of the current shape: kept, or made by `make` and kept."""
         found = self._compiled.get(name)
         if not isinstance(found, str):
+            log.debug("compiling %s (not in the cache)", name)
             found = self._compiled[name] = make()
         return found
 
@@ -74,6 +75,7 @@ class SqlCache:
         payload = self._stored.get(key)
         tree = _loaded(payload) if payload is not None else None
         if tree is None:
+            log.debug("parsing %s (not in the cache)", path.name)
             tree = _parse(path.name, text)
             payload = dump(tree)
             self._stored[key] = payload
