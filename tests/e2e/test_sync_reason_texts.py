@@ -12,6 +12,7 @@ from cf_bulk_sync.models.reason_texts import RULE_VERSION, text_hash
 from cf_bulk_sync.models.runner import build_models
 from cf_bulk_sync.outcome import decide
 from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator, World
+from cf_bulk_sync.source import settings
 
 from ..support.warehouse import duckdb_pipeline, query
 
@@ -30,8 +31,10 @@ RAW = "cloudflare_email_security"
     ],
 )
 def test_a_run_loads_the_reasons_of_its_texts_with_its_messages(
-    tmp_path: Path, options: dict[str, Any]
+    tmp_path: Path, options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # batches of 3 texts: a text met again in a later batch of the same package is kept once
+    monkeypatch.setattr(settings, "REASON_BATCH_TEXTS", 3)
     pipeline = duckdb_pipeline(tmp_path)
     db = tmp_path / "w.duckdb"
     with Simulator(World(seed=5, jobs=6, messages=(20, 90))) as sim:
@@ -52,7 +55,7 @@ def test_a_run_loads_the_reasons_of_its_texts_with_its_messages(
         f"select text_hash, status_message, rule_version, _dlt_load_id"
         f" from {RAW}.failure_reason_texts",
     )
-    assert {row[1] for row in texts} == stored
+    assert {row[1] for row in texts} == stored and len(texts) == len(stored)
     assert all(row[0] == text_hash(row[1]) and row[2] == RULE_VERSION for row in texts)
     # in the messages' own package
     message_loads = {r[0] for r in query(db, f"select _dlt_load_id from {RAW}.bulk_job_messages")}
@@ -61,6 +64,9 @@ def test_a_run_loads_the_reasons_of_its_texts_with_its_messages(
     build = build_models(pipeline)
     assert build.blocking_failures == []
     assert query(db, f"select count(*) from {RAW}._dlt_loads") == loads
+    assert query(db, f"select count(*) from {RAW}_reporting.stg_bulk_job_messages") == query(
+        db, f"select count(*) from {RAW}.bulk_job_messages"
+    )
     reasons = query(
         db,
         f"select count(*) from {RAW}_reporting.stg_bulk_job_messages"

@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import dlt
+import pyarrow as pa
+from dlt.common.normalizers.utils import generate_dlt_ids
 from dlt.common.schema.typing import TTableSchemaColumns
 
 from ..errors import ModelError
@@ -53,13 +55,33 @@ def reason_rows(texts: list[str]) -> list[dict[str, Any]]:
     ]
 
 
+def reason_table(texts: list[str]) -> pa.Table:
+    """`reason_rows` as one Arrow table: dlt writes it as a Parquet file, which DuckDB reads in
+    a blink, where rows from dicts become INSERT statements (20,000 texts took 5 s that way)."""
+    rows = reason_rows(texts)
+    columns = {
+        **{
+            name: pa.array([row[name] for row in rows], type=pa.string())
+            for name in ("text_hash", "status_message", "failure_reason")
+        },
+        "rule_version": pa.array([row["rule_version"] for row in rows], type=pa.int64()),
+        # dlt adds its row id to rows from dicts only (see loading.dlt_defaults)
+        "_dlt_id": pa.array(generate_dlt_ids(len(rows)), type=pa.string()),
+    }
+    # not null, as declared (dlt warns when an Arrow schema's hints differ from its own)
+    schema = pa.schema(
+        [pa.field(name, array.type, nullable=False) for name, array in columns.items()]
+    )
+    return pa.Table.from_arrays(list(columns.values()), schema=schema)
+
+
 def marked_rows(texts: Iterable[str]) -> Any:
     """`reason_rows` of `texts`, marked for `TABLE` (merged on `text_hash`) so that a resource
     can yield them beside its own rows: the sync derives the texts of the pages it loads, in
     the same load package, so that the build after a run finds none left to load (a load of
     its own costs dlt about 0.6 s, more than the rest of a build that changed one job)."""
     return dlt.mark.with_hints(
-        reason_rows(sorted(texts)),
+        reason_table(sorted(texts)),
         dlt.mark.make_hints(
             table_name=TABLE,
             write_disposition="merge",
@@ -108,7 +130,7 @@ def load_reason_texts(pipeline: dlt.Pipeline, texts: list[str]) -> None:
             " then build the models"
         )
     resource = dlt.resource(
-        reason_rows(texts),
+        reason_table(texts),
         name=TABLE,
         columns=COLUMNS,
         primary_key="text_hash",

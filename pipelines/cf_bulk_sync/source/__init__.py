@@ -291,7 +291,10 @@ def bulk_job_messages(
     # is fixed, so a few large items load much faster than many page-sized ones.
     batches: dict[str, ArrowBatch] = {}
     complete: set[str] = set()
-    # the distinct status messages of the pages handed to dlt: their reasons load with them
+    # the distinct status messages of the pages handed to dlt: their reasons load with them, a
+    # batch at a time (texts often hold addresses or request ids: a tenth of the messages can
+    # have texts of their own, and a run's worth held at once costs ~80 MiB at 1M messages).
+    # A text in two batches is merged once (merge on its hash).
     texts: set[str] = set()
     concurrency = Concurrency(workers)
     events = fetch_concurrently(todo, fetch, concurrency)
@@ -307,6 +310,9 @@ def bulk_job_messages(
                 data, statuses, rejected, reason, page_texts = payload
                 stats.count_rows(statuses)
                 texts |= page_texts
+                if len(texts) >= settings.REASON_BATCH_TEXTS:
+                    yield reason_texts.marked_rows(texts)
+                    texts = set()
                 if rejected:
                     stats.add("rows_rejected", rejected)
                     stats.warn(

@@ -145,3 +145,6 @@ SYNC_STATE_COLUMNS = _columns(
     status_filter="text",
     synced_at="timestamp",
 )
+
+# the failure texts the sync derives reasons for at a time (see the messages resource)
+REASON_BATCH_TEXTS = 5_000
