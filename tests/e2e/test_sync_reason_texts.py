@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from cf_bulk_sync.loading.pipeline import sync
+from cf_bulk_sync.models import reason_texts
 from cf_bulk_sync.models.reason_texts import RULE_VERSION, text_hash
 from cf_bulk_sync.models.runner import build_models
 from cf_bulk_sync.outcome import decide
@@ -33,8 +34,11 @@ RAW = "cloudflare_email_security"
 def test_a_run_loads_the_reasons_of_its_texts_with_its_messages(
     tmp_path: Path, options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # batches of 3 texts: a text met again in a later batch of the same package is kept once
+    # batches of 3 texts: a text met again in a later batch of the same package is kept once;
+    # from 2 texts on as Arrow tables, so one package holds texts of both kinds (a last batch
+    # of one text goes as a dict row)
     monkeypatch.setattr(settings, "REASON_BATCH_TEXTS", 3)
+    monkeypatch.setattr(reason_texts, "ARROW_FROM", 2)
     pipeline = duckdb_pipeline(tmp_path)
     db = tmp_path / "w.duckdb"
     with Simulator(World(seed=5, jobs=6, messages=(20, 90))) as sim:

@@ -116,3 +116,23 @@ def test_statements_are_kept_per_shape(tmp_path: Path) -> None:
     assert made == ["create table a", "create table a -- pg"]
     # only the shape used last is kept
     assert len(json.loads(cache.read_text())["statements"]) == 1
+
+
+def test_the_tables_a_tree_reads_are_kept_so_no_tree_is_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model, cache = tmp_path / "m.sql", tmp_path / "cache.json"
+    model.write_text(QUERY)
+
+    def find(tree: sqlglot.exp.Expression) -> set[str]:
+        return {table.name for table in tree.find_all(sqlglot.exp.Table)}
+
+    first = SqlCache(cache)
+    assert first.tables(model, find) == {"stg_bulk_jobs"}
+    first.save()
+    no_parsing(monkeypatch)
+    monkeypatch.setattr(sql_cache, "_loaded", lambda payload: pytest.fail("a tree was loaded"))
+    again = SqlCache(cache)
+    assert again.tables(model, lambda tree: pytest.fail("searched again")) == {"stg_bulk_jobs"}
+    again.save()  # nothing new: the file keeps the tree the tables were found in
+    assert len(json.loads(cache.read_text())["trees"]) == 1

@@ -7,6 +7,7 @@ result is written in the destination's SQL dialect (see `dialects`: a dialect th
 not known to be right in is refused, never sent DuckDB SQL).
 """
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -48,10 +49,16 @@ _EMPTY_TYPES = {"timestamp": "timestamp with time zone", "bigint": "bigint", "bo
 class Model:
     name: str
     path: Path
-    tree: exp.Expression
+    # the model's parsed SQL, made when first asked for (`tree`): a build whose statements are
+    # all kept (see sql_cache) needs none
+    parse: Callable[[], exp.Expression] = field(repr=False)
     reads: set[str]
     # marts built per job (`-- incremental: job_id`): see `incremental`
     key: str | None = None
+
+    @functools.cached_property
+    def tree(self) -> exp.Expression:
+        return self.parse()
 
     @property
     def is_view(self) -> bool:
@@ -129,9 +136,9 @@ def load_models(sql_dir: Path | None = None, cache: SqlCache | None = None) -> l
     cache = cache or SqlCache()
     models: dict[str, Model] = {}
     for path in model_files(sql_dir or sql_root()):
-        tree = cache.parse(path)
         key = incremental.incremental_key(path) if path.parent.name != "staging" else None
-        models[path.stem] = Model(path.stem, path, tree, _tables_read(tree), key)
+        reads = cache.tables(path, _tables_read)
+        models[path.stem] = Model(path.stem, path, functools.partial(cache.parse, path), reads, key)
     graph = {name: model.reads & models.keys() for name, model in models.items()}
     try:
         order = list(TopologicalSorter(graph).static_order())
@@ -289,7 +296,7 @@ class _Build:
 def _record_tables() -> list[Model]:
     """Stand-ins naming the tables `incremental` keeps beside the models."""
     return [
-        Model(name, Path(name), exp.Null(), set())
+        Model(name, Path(name), exp.Null, set())
         for name in (incremental.STATE_TABLE, incremental.CHANGED_TABLE)
     ]
 

@@ -48,6 +48,10 @@ class SqlCache:
         self._stored = _entries(stored, "trees")
         self._in_file = set(self._stored)
         self._used: dict[str, Any] = {}
+        # per tree: the tables a caller found in it (`tables`), so that a build whose
+        # statements are all kept loads no tree at all
+        self._tables = _entries(stored, "tables")
+        self._tables_used: dict[str, list[str]] = {}
         self._statements = _entries(stored, "statements")
         self._shape: str | None = None
         self._compiled: dict[str, str] = {}
@@ -69,9 +73,20 @@ class SqlCache:
             found = self._compiled[name] = make()
         return found
 
+    def tables(self, path: Path, find: Callable[[exp.Expression], set[str]]) -> set[str]:
+        """The tables `find` names in the file's tree: kept with the tree, or found and kept."""
+        key = _key(path.read_text())
+        found = self._tables.get(key)
+        if key in self._stored and isinstance(found, list):
+            self._used[key] = self._stored[key]
+        else:
+            found = sorted(find(self.parse(path)))
+        self._tables_used[key] = found
+        return set(found)
+
     def parse(self, path: Path) -> exp.Expression:
         text = path.read_text()
-        key = hashlib.sha256(f"{sqlglot.__version__}\n{text}".encode()).hexdigest()
+        key = _key(text)
         payload = self._stored.get(key)
         tree = _loaded(payload) if payload is not None else None
         if tree is None:
@@ -85,10 +100,14 @@ class SqlCache:
     def save(self) -> None:
         """Writes the trees and the shape's statements used since this was made (only those, so
         that entries no longer used do not pile up), when they differ from the file's."""
-        trees_same = self._used.keys() == self._in_file
-        if self.cache is None or (trees_same and self._compiled == self._compiled_before):
+        same = (
+            self._used.keys() == self._in_file
+            and self._tables_used == self._tables
+            and self._compiled == self._compiled_before
+        )
+        if self.cache is None or same:
             return
-        stored = {"trees": self._used, "statements": {}}
+        stored = {"trees": self._used, "tables": self._tables_used, "statements": {}}
         if self._shape is not None:
             stored["statements"] = {self._shape: self._compiled}
         temporary = self.cache.with_name(f".{self.cache.name}.{os.getpid()}")
@@ -98,6 +117,10 @@ class SqlCache:
         except OSError as e:
             log.debug("parsed SQL not cached in %s: %s", self.cache, e)
             temporary.unlink(missing_ok=True)
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(f"{sqlglot.__version__}\n{text}".encode()).hexdigest()
 
 
 def parse(path: Path) -> exp.Expression:
