@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from cf_bulk_sync import source
+from cf_bulk_sync.cli.summary import format_summary
 from cf_bulk_sync.loading.pipeline import make_pipeline, sync
 from cf_bulk_sync.outcome import decide
 from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator
 from cf_bulk_sync.source import quarantine
+from cf_bulk_sync.source.helpers import shape_messages
 
 from ..support.cli import cli, cli_env
 from ..support.payloads import MESSAGE_PAYLOADS, plant
@@ -40,6 +43,13 @@ def poisoned_first_run(simulator: Simulator, tmp_path: Path, mp: pytest.MonkeyPa
         )
     assert decide(result).exit_code == 1 and "load step failed" in (result.error or "")
     assert any("attempt 1 of 3" in w for w in result.stats.warnings)
+    # the summary says where the rows fetched are: in the package the next run loads
+    assert result.pending_package
+    rows = [line for line in format_summary(decide(result)).splitlines() if "rows:" in line]
+    assert rows == [
+        f"  rows: 0 loaded ({result.stats.rows} fetched; a pending package is loaded by the"
+        " next run)"
+    ]
 
 
 def test_a_package_that_never_loads_is_set_aside_and_its_rows_come_again(
@@ -80,3 +90,39 @@ def test_max_load_attempts_is_validated(simulator: Simulator, tmp_path: Path) ->
     run = cli("run", "--no-models", env=env, cwd=tmp_path)
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert "Invalid cf_bulk_sync.max_load_attempts" in run.stderr
+
+
+def test_rows_fetched_by_a_failed_extract_are_not_promised_to_the_next_run(
+    simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pages = []
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        pages.append(1)
+        if len(pages) == 4:  # after some pages were handed to dlt
+            raise RuntimeError("a bug in shaping")
+        return shape_messages(*args, **kwargs)
+
+    env = cli_env(simulator, tmp_path)
+    with monkeypatch.context() as m:
+        for name in ("DLT_DATA_DIR", "DESTINATION__DUCKDB__CREDENTIALS"):
+            m.setenv(name, env[name])
+        m.setattr(source, "shape_messages", failing)
+        result = sync(
+            make_pipeline(),
+            account_id=simulator.world.account_id,
+            api_token=DEFAULT_TOKEN,
+            base_url=simulator.base_url,
+            per_page=5,
+            workers=1,
+        )
+    assert "a bug in shaping" in (result.error or "") and result.stats.rows > 0
+    assert not result.pending_package
+    summary = format_summary(decide(result))
+    assert f"rows: 0 loaded ({result.stats.rows} fetched; not kept: the next run fetches" in summary
+    assert "pending package" not in summary
+    again = cli("run", "--no-models", env=env, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert len(query(tmp_path / "w.duckdb", f"select 1 from {MESSAGES}")) == len(
+        simulator.world.truth_messages()
+    )

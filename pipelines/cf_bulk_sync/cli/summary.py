@@ -33,9 +33,12 @@ def format_summary(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> str:
     if result.loaded or not stats.rows:
         lines.append(f"  rows: {stats.rows}" + (f" ({by_status})" if by_status else ""))
     else:  # fetched, but the load did not finish: never claim rows that are not there
-        lines.append(
-            f"  rows: 0 loaded ({stats.rows} fetched; a pending package is loaded by the next run)"
+        kept = (
+            "a pending package is loaded by the next run"
+            if result.pending_package
+            else "not kept: the next run fetches them again"
         )
+        lines.append(f"  rows: 0 loaded ({stats.rows} fetched; {kept})")
     if stats.rows_rejected:
         lines.append(
             f"  rejected: {stats.rows_rejected} items that could not be loaded as declared,"

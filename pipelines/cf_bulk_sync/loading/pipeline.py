@@ -65,6 +65,9 @@ class SyncResult:
     load_ids: list[str] = field(default_factory=list)
     # pending packages that failed max_load_attempts times, moved aside (see set_aside)
     set_aside: list[str] = field(default_factory=list)
+    # after a failure: a package waits in the working folder, which the next run loads first
+    # (else the rows fetched were not kept and the next run fetches them again)
+    pending_package: bool = False
 
     @property
     def loaded(self) -> bool:
@@ -178,8 +181,18 @@ def sync(
         dlt_log.removeFilter(redacting)
     if stop is not None and stop.signum is not None and result.error is None:
         result.interrupted_by = stop.signum
+    if not result.loaded and (result.error or result.interrupted_by):
+        result.pending_package = has_pending_package(pipeline)
     result.seconds = time.monotonic() - started
     return result
+
+
+def has_pending_package(pipeline: dlt.Pipeline) -> bool:
+    """Whether a load package waits in the working folder (False when that cannot be read)."""
+    try:
+        return bool(pipeline.has_pending_data)
+    except Exception:  # noqa: BLE001 - a damaged folder: its own error says so
+        return False
 
 
 def received_signal(error: BaseException) -> int | None:
@@ -308,7 +321,11 @@ def explain(error: BaseException) -> str:
                 f" {getattr(item.hint, '__name__', item.hint)}: correct it where it is set"
                 " (`cf-bulk-sync check` shows where)"
             )
-    root = chain[-1]
+    # The deepest error, but not the end of an iteration an error was raised while handling
+    # (a worker's exception in a generator has one as context: "StopIteration: " says nothing)
+    root = next(
+        (item for item in reversed(chain) if not isinstance(item, StopIteration)), chain[-1]
+    )
     # Database drivers add pointers and hints on further lines; a log line needs the first.
     text = (str(root).strip().splitlines() or [""])[0]
     if "no password supplied" in text:  # libpq: the server asks for one and none was found
