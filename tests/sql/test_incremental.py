@@ -183,13 +183,8 @@ def test_an_incremental_build_checks_the_keys_of_the_changed_jobs(warehouse: War
     assert failed["stg_bulk_job_messages__key"] == [("j3", "m1", 2)]
 
 
-def test_builds_of_one_shape_reuse_their_compiled_statements(
-    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seed_history(warehouse)
-    warehouse.build()
-    warehouse.seed("bulk_job_messages", [message("j1", "m2", "COMPLETED")])
-    assert not warehouse.build().full  # compiles the per-job statements once
+def count_compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, the name of each model or assertion the builds compile, in order."""
     compiled: list[str] = []
     compile_query = runner.compile_query
 
@@ -198,6 +193,17 @@ def test_builds_of_one_shape_reuse_their_compiled_statements(
         return compile_query(tree, name, *args, **kwargs)
 
     monkeypatch.setattr(runner, "compile_query", counted)
+    return compiled
+
+
+def test_builds_of_one_shape_reuse_their_compiled_statements(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_history(warehouse)
+    warehouse.build()
+    warehouse.seed("bulk_job_messages", [message("j1", "m2", "COMPLETED")])
+    assert not warehouse.build().full  # compiles the per-job statements once
+    compiled = count_compiles(monkeypatch)
     warehouse.seed("bulk_job_messages", [message("j1", "m3", "FAILED", "mailbox full")])
     build = warehouse.build()
     assert not build.full and build.changed_jobs == 1 and not build.failed_assertions
@@ -232,14 +238,7 @@ def test_a_build_that_loads_failure_texts_reuses_the_statements_of_one_that_did_
     monkeypatch.setattr(reason_texts, "COLUMNS", unchanged)
     monkeypatch.setitem(runner.RAW_TABLES, reason_texts.TABLE, unchanged)
     assert warehouse.build().derived_texts == 0  # compiles and keeps the per-job statements
-    compiled: list[str] = []
-    compile_query = runner.compile_query
-
-    def counted(tree, name, *args, **kwargs):  # type: ignore[no-untyped-def]
-        compiled.append(name)
-        return compile_query(tree, name, *args, **kwargs)
-
-    monkeypatch.setattr(runner, "compile_query", counted)
+    compiled = count_compiles(monkeypatch)
     warehouse.seed("bulk_job_messages", [message("j1", "m3", "FAILED", "a text never seen")])
     build = warehouse.build()
     assert build.derived_texts == 1 and not build.full
