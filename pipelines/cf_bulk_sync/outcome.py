@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum, IntEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import CfBulkSyncError, RunLockedError
-from .loading.pipeline import SyncResult
-from .models.runner import BuildResult, describe_failure
+
+if TYPE_CHECKING:  # every command reads the exit codes: importing them must not load dlt
+    from .loading.pipeline import SyncResult
+    from .models.runner import BuildResult
 
 
 class ExitCode(IntEnum):
@@ -53,8 +55,8 @@ class RunOutcome:
 
     status: RunStatus
     exit_code: ExitCode
-    sync: SyncResult | None = None
-    build: BuildResult | None = None
+    sync: "SyncResult | None" = None
+    build: "BuildResult | None" = None
     error: str | None = None
     warn_only: bool = False
     published: list[Path] = field(default_factory=list)
@@ -69,14 +71,16 @@ class RunOutcome:
         severity `warn` (every failing check, with `warn_only`)."""
         found = list(self.sync.stats.warnings) if self.sync is not None else []
         if self.build is not None:
+            from .models.runner import describe_failure
+
             checks = self.build.failed_assertions if self.warn_only else self.build.warnings
             found.extend(describe_failure(a) for a in checks)
         return found
 
 
 def decide(
-    sync: SyncResult | None,
-    build: BuildResult | None = None,
+    sync: "SyncResult | None",
+    build: "BuildResult | None" = None,
     error: str | None = None,
     warn_only: bool = False,
 ) -> RunOutcome:

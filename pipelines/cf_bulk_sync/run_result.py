@@ -30,6 +30,7 @@ def run_result(outcome: RunOutcome) -> dict[str, Any]:
             "to_fetch": stats.jobs_todo if stats else 0,
             "synced": stats.jobs_synced if stats else 0,
             "skipped": stats.jobs_skipped if stats else 0,
+            "unchanged": stats.jobs_unchanged if stats else 0,
             "deleted": stats.jobs_deleted if stats else 0,
             "failed": dict(stats.job_errors) if stats else {},
         },
@@ -38,11 +39,13 @@ def run_result(outcome: RunOutcome) -> dict[str, Any]:
             "fetched": stats.rows if stats else 0,
             "by_status": dict(stats.rows_by_status) if stats else {},
             "rejected": stats.rows_rejected if stats else 0,
+            "unchanged": stats.rows_unchanged if stats else 0,
         },
         "requests": stats.requests if stats else 0,
         "retries": stats.retries if stats else 0,
         "cursor_restarts": stats.cursor_restarts if stats else 0,
         "warnings": outcome.warnings,
+        "schema_changes": [c.as_dict() for c in result.schema_changes] if result else [],
         "assertions": [
             {"name": a.name, "severity": a.severity, "passed": a.passed, "rows": len(a.rows)}
             for a in (build.assertions if build else [])

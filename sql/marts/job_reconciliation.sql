@@ -3,7 +3,10 @@
 -- progress may legitimately disagree (it moved between the two reads): it is flagged
 -- in_progress, not inconsistent. A job whose latest fetch did not finish, or was limited by
 -- --status (a subset on purpose), is flagged incomplete_sync: its rows cannot be judged.
--- Jobs without a sync-state row (loaded before it existed) count as fully synced.
+-- Jobs without a sync-state row (loaded before it existed) count as fully synced. A settled job
+-- whose only shortfall is its items set aside as not loadable (count_rejected: loaded plus
+-- rejected is what the API counted, and no status has more loaded than counted) is flagged
+-- explained_by_rejected: accounted for, not lost (settled_jobs__rejected_items names them).
 -- incremental: job_id
 with
 
@@ -37,6 +40,7 @@ compared as (
         jobs.api_count_discovered,
         counts.count_messages as loaded_count_messages,
         counts.count_messages - coalesce(jobs.api_count_discovered, 0) as diff_total,
+        counts.count_rejected,
         jobs.api_count_successful,
         counts.count_completed as loaded_count_completed,
         counts.count_completed - coalesce(jobs.api_count_successful, 0) as diff_successful,
@@ -67,7 +71,12 @@ checked as (
         (
             diff_total = 0 and diff_successful = 0 and diff_failed = 0 and diff_skipped = 0
             and diff_cancelled = 0 and diff_pending = 0
-        ) as is_consistent
+        ) as is_consistent,
+        (
+            count_rejected > 0 and diff_total + count_rejected = 0 and diff_successful <= 0
+            and diff_failed <= 0 and diff_skipped <= 0 and diff_cancelled <= 0
+            and diff_pending <= 0
+        ) as is_explained_by_rejected
     from compared
 ),
 
@@ -78,6 +87,7 @@ final as (
             when is_consistent then 'consistent'
             when not is_terminal then 'in_progress'
             when not is_fully_synced then 'incomplete_sync'
+            when is_explained_by_rejected then 'explained_by_rejected'
             else 'inconsistent'
         end as reconciliation_status
     from checked

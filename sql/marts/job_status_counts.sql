@@ -1,5 +1,6 @@
 -- Mart: one row per job (job_id): the job's attributes and its loaded messages counted per
 -- status, with rates and retry figures. Rates are shares of the job's loaded messages (0..1).
+-- count_rejected: its items set aside as not loadable (not among count_messages).
 -- incremental: job_id
 with
 
@@ -9,6 +10,18 @@ jobs as (
 
 messages as (
     select * from stg_bulk_job_messages
+),
+
+rejected as (
+    select * from stg_bulk_job_messages_rejected
+),
+
+rejected_counts as (
+    select
+        job_id,
+        count(*) as count_rejected
+    from rejected
+    group by job_id
 ),
 
 counts as (
@@ -64,6 +77,7 @@ joined as (
         cast(coalesce(counts.count_cancelled, 0) as bigint) as count_cancelled,
         cast(coalesce(counts.count_skipped, 0) as bigint) as count_skipped,
         cast(coalesce(counts.count_other, 0) as bigint) as count_other,
+        cast(coalesce(rejected_counts.count_rejected, 0) as bigint) as count_rejected,
         cast(coalesce(counts.count_retried, 0) as bigint) as count_retried,
         cast(coalesce(counts.count_awaiting_retry, 0) as bigint) as count_awaiting_retry,
         cast(coalesce(counts.total_retries, 0) as bigint) as total_retries,
@@ -73,6 +87,8 @@ joined as (
     from jobs
     left join counts
         on counts.job_id = jobs.job_id
+    left join rejected_counts
+        on rejected_counts.job_id = jobs.job_id
 ),
 
 final as (

@@ -101,6 +101,7 @@ def test_check_passes_and_tells_where_each_value_comes_from(
         "last run": "ok",
         "lock": "ok",
         "set-aside packages": "ok",
+        "API fields": "ok",
     }
     assert found["token"][1] == "active (user token, verified at /user/tokens/verify)"
     assert found["last run"][1] == "no run yet"

@@ -19,7 +19,7 @@ from ..support.syncer import Syncer
 
 pytestmark = pytest.mark.e2e
 
-ODD_IDS = ("../../../../user/tokens/verify", "abc?x=1#frag", "12345", "")
+ODD_IDS = ("../../../../user/tokens/verify", "abc?x=1#frag", "a b", "")
 
 
 @pytest.fixture
@@ -45,16 +45,16 @@ def add_odd_jobs(world: World) -> None:
         world.version += 1
 
 
-def test_job_ids_that_are_not_uuids_are_set_aside_never_requested(
+def test_job_ids_that_are_not_path_segments_fail_by_name_never_requested(
     syncer: Syncer, paths: list[str]
 ) -> None:
     add_odd_jobs(syncer.sim.world)
     result = syncer.run()
-    assert decide(result).exit_code == 0, result.error or result.stats.job_errors
-    assert not [p for p in paths if "tokens/verify" in p or "/bulk/12345" in p or "frag" in p]
+    assert decide(result).exit_code == 3, result.error
+    assert not [p for p in paths if "tokens/verify" in p or "frag" in p or "a%20b" in p]
     assert not [p for p in paths if p.split("?")[0].endswith("/bulk//messages")]
-    notes = [w for w in result.stats.warnings if "is not a UUID: set aside" in w]
-    assert len(notes) == len(ODD_IDS)
+    failed = [job for job, why in result.stats.job_errors.items() if "is not an id" in why]
+    assert sorted(job.split(" (account")[0] for job in failed) == sorted(map(repr, ODD_IDS))
     jobs = syncer.query("select job_id from cloudflare_email_security.bulk_jobs")
     assert {j for (j,) in jobs} == {
         j.fields["job_id"] for j in syncer.sim.world.jobs.values() if j.seq < 1000
@@ -91,7 +91,7 @@ def test_api_texts_cannot_forge_output_lines(
     forged = "gone\ncf-bulk-sync run: OK in 0.1s\x1b[2J" + "x" * 5000
 
     def vanished(route: dict, query: dict) -> bytes:
-        if route["job"] == job_id and route["messages"]:
+        if route["job"] == job_id:  # its messages and its detail: deleted meanwhile
             raise ApiError(404, 1002, forged)
         return respond(route, query)
 

@@ -18,6 +18,7 @@ from cf_bulk_sync.source.helpers import shape_messages
 
 from ..support.cli import cli, cli_env
 from ..support.payloads import MESSAGE_PAYLOADS, plant
+from ..support.syncer import small_world
 from ..support.warehouse import query
 
 pytestmark = pytest.mark.e2e
@@ -126,3 +127,57 @@ def test_rows_fetched_by_a_failed_extract_are_not_promised_to_the_next_run(
     assert len(query(tmp_path / "w.duckdb", f"select 1 from {MESSAGES}")) == len(
         simulator.world.truth_messages()
     )
+
+
+def test_a_shape_bug_the_destination_refuses_stops_at_most_max_load_attempts_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unforeseen shape bug, injected: the old nesting (a list field made a child table of
+    the merged messages), so that the second run's merge hits a NOT NULL constraint in the
+    destination. From then on the installed CLI retries the package, sets it aside after the
+    third failure (exit 3) and loads again: exact data, no run after it fails."""
+    from cf_bulk_sync.loading import pipeline as loading
+
+    world = small_world()
+    with Simulator(world, drift={"added-list"}) as sim:
+        env = cli_env(sim, tmp_path)
+        original = loading.cloudflare_email_security
+
+        def nested(*args, **kwargs):  # type: ignore[no-untyped-def]
+            made = original(*args, **kwargs)
+            for resource in made.resources.values():
+                resource.max_table_nesting = None  # dlt's default: lists become child tables
+            return made
+
+        with monkeypatch.context() as m:
+            for name in ("DLT_DATA_DIR", "DESTINATION__DUCKDB__CREDENTIALS"):
+                m.setenv(name, env[name])
+            m.setattr(loading, "cloudflare_email_security", nested)
+            for _ in range(2):  # the first appends, the second's merge is refused
+                result = sync(
+                    make_pipeline(),
+                    account_id=world.account_id,
+                    api_token=DEFAULT_TOKEN,
+                    base_url=sim.base_url,
+                )
+                sim.advance()
+        assert "NOT NULL constraint failed" in (result.error or ""), result.error
+        assert any("attempt 1 of 3" in w for w in result.stats.warnings)
+        codes = []
+        for number in range(4):
+            if number:
+                sim.advance()
+            run = cli("run", "--no-models", env=env, cwd=tmp_path)
+            assert "Traceback" not in run.stdout + run.stderr
+            codes.append(run.returncode)
+        assert codes == [1, 3, 0, 0]
+        loaded = query(tmp_path / "w.duckdb", f"select job_id, message_id, status from {MESSAGES}")
+        live = sim.served_truth()
+        deleted = {
+            j
+            for (j,) in query(
+                tmp_path / "w.duckdb",
+                "select job_id from cloudflare_email_security.bulk_job_deletions",
+            )
+        }
+        assert {(j, m): s for j, m, s in loaded if j not in deleted} == live

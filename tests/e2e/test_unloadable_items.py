@@ -54,10 +54,10 @@ def test_a_job_that_cannot_be_loaded_is_set_aside_not_the_run(syncer: Syncer) ->
         jobs[1].fields["comment"] = {"deep": json.loads("[" * 200 + "]" * 200)}
         world.version += 1
     result = syncer.run()
-    assert decide(result).exit_code == 0, result.error
-    names = " ".join(result.stats.warnings)
-    assert "job_id None is not a UUID" in names
-    assert f"job {jobs[1].fields['job_id']} cannot be loaded as declared (comment: nested" in names
+    assert decide(result).exit_code == 3, result.error  # partial: two jobs missing, named
+    errors = result.stats.job_errors
+    assert "not an id" in errors[f"'None' (account {world.account_id})"]
+    assert "cannot be loaded as declared (comment: nested" in errors[jobs[1].fields["job_id"]]
     loaded = {j for (j,) in syncer.query("select job_id from cloudflare_email_security.bulk_jobs")}
     assert loaded == {j.fields["job_id"] for j in jobs[2:]}
 

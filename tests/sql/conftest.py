@@ -95,6 +95,11 @@ class Warehouse:
                 primary_key=("job_id", "observed_at"),
                 write_disposition="merge",
             ),
+            settings.REJECTED_TABLE: dict(
+                columns=settings.REJECTED_COLUMNS,
+                primary_key="rejected_id",
+                write_disposition="merge",
+            ),
         }[table]
         resource = dlt.resource(list(rows), name=table, **hints)
         self.pipeline.run(resource).raise_on_failed_jobs()

@@ -80,6 +80,8 @@ class FakeAPI:
         self.messages = messages
         self.per_page = per_page
         self.queries: list[dict[str, Any]] = []
+        # jobs left out of the listing while their own endpoints still answer
+        self.unlisted: set[str] = set()
         prefix = PREFIX.replace(ACCOUNT, account)
         mock.get(re.compile(re.escape(prefix) + r".*"), json=self._answer)
 
@@ -90,14 +92,19 @@ class FakeAPI:
         self.queries.append({"path": tail, **query})
         offset = int(query.get("cursor", "c0")[1:])
         if tail == "":
-            items = self.jobs
+            items = [j for j in self.jobs if j["job_id"] not in self.unlisted]
         else:
             job_id = tail.split("/")[1]
             if job_id not in self.messages:
                 context.status_code = 404
                 return failure(1002, "job not found")
             if not tail.endswith("/messages"):
-                return ok(next(j for j in self.jobs if j["job_id"] == job_id))
+                # a deleted job is gone from every endpoint, its detail too
+                found = [j for j in self.jobs if j["job_id"] == job_id]
+                if not found:
+                    context.status_code = 404
+                    return failure(1002, "job not found")
+                return ok(found[0])
             items = [
                 m
                 for m in self.messages[job_id]

@@ -46,10 +46,17 @@ def test_missing_account_id_names_the_settings() -> None:
         validate_account_ids([])
 
 
-def test_job_ids_must_be_uuids() -> None:
-    assert validate_job_ids(["4f6c2b1e-8d3a-4c5b-9e7f-0a1b2c3d4e5f"])
-    with pytest.raises(ConfigurationError, match="Invalid job id 'job-1': it must be a UUID"):
-        validate_job_ids(["job-1"])
+@pytest.mark.parametrize(
+    "good", ["4f6c2b1e-8d3a-4c5b-9e7f-0a1b2c3d4e5f", "bja_0f3a9c", "job-1", "X" * 128]
+)
+def test_job_ids_are_safe_path_segments(good: str) -> None:
+    assert validate_job_ids([good]) == [good]
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", "a?b=1", "", "x y", "X" * 129, "é"])
+def test_job_ids_that_are_not_path_segments_are_refused(bad: str) -> None:
+    with pytest.raises(ConfigurationError, match="Invalid job id .*letters, digits, - and _"):
+        validate_job_ids([bad])
 
 
 @pytest.mark.parametrize("good", [1, 1000, "250"])

@@ -68,12 +68,19 @@ def test_rows_are_stamped_with_job_and_account(api: FakeAPI, tmp_path: Path) -> 
     assert result.stats.rows_by_status == {"COMPLETED": 2, "FAILED": 1, "SKIPPED": 1, "PENDING": 1}
 
 
+def progress(api: FakeAPI) -> None:
+    """J_BUSY's pending message completes, and the listing's counters say so."""
+    api.messages[J_BUSY][0]["status"] = "COMPLETED"
+    busy = next(j for j in api.jobs if j["job_id"] == J_BUSY)
+    busy.update(messages_pending=0, messages_successful=busy["messages_successful"] + 1)
+
+
 def test_settled_jobs_are_skipped_on_the_next_run(api: FakeAPI, tmp_path: Path) -> None:
     run(tmp_path)
     # 1 list page (2 jobs, per_page 2) + 2 pages of j-done + 1 page of j-busy
     assert (len(api.cursors("")), api.count()) == (1, 3)
     api.queries.clear()
-    api.messages[J_BUSY][0]["status"] = "COMPLETED"
+    progress(api)
     second = run(tmp_path)
     assert (len(api.cursors("")), api.count()) == (1, 1)
     assert [q["path"] for q in api.queries if q["path"]] == [f"/{J_BUSY}/messages"]
@@ -141,7 +148,7 @@ def test_bad_input_fails_before_any_request(api: FakeAPI, tmp_path: Path) -> Non
     assert api.queries == []
     for bad, text in [
         (dict(per_page=0), "Invalid per_page 0"),
-        (dict(job_ids=["x"]), "Invalid job id 'x'"),
+        (dict(job_ids=["../x"]), "Invalid job id '../x'"),
         (dict(status="DONE"), "Invalid status 'DONE'"),
     ]:
         failed = run(tmp_path, **bad)
@@ -203,7 +210,8 @@ def test_odd_items_are_loaded_or_set_aside_by_rule(tmp_path: Path) -> None:
         message("offset-time", created_at="2026-11-01T09:00:00.123456+01:00"),
         message("long", "FAILED", status_message=long_text),
         message("unicode", "FAILED", status_message="Boîte aux lettres introuvable 📫 ñ"),
-        message("extra", new_field={"depth": 1}, another="value"),
+        # an unknown object is one JSON column, not columns of its own (nor a child table)
+        message("extra", new_field={"depth": 1, "tags": ["a"]}, another="value"),
         message(
             "nested",
             message={
@@ -224,7 +232,8 @@ def test_odd_items_are_loaded_or_set_aside_by_rule(tmp_path: Path) -> None:
             tmp_path,
             "select message_id, status, retry_count, cast(created_at as varchar),"
             " length(status_message),"
-            " status_message, message->>'$.subject', new_field__depth, another"
+            " status_message, message->>'$.subject', new_field->>'$.depth', new_field->'$.tags',"
+            " another"
             " from cloudflare_email_security.bulk_job_messages",
         )
     }
@@ -242,7 +251,7 @@ def test_odd_items_are_loaded_or_set_aside_by_rule(tmp_path: Path) -> None:
     assert got["long"][3] == 100_000
     assert got["unicode"][4] == "Boîte aux lettres introuvable 📫 ñ"
     assert got["nested"][5] == "Invoice"
-    assert got["extra"][6:] == (1, "value")
+    assert got["extra"][6:] == ("1", '["a"]', "value")
 
 
 def test_a_job_listed_twice_is_fetched_and_loaded_once(api: FakeAPI, tmp_path: Path) -> None:
@@ -266,7 +275,7 @@ def test_an_empty_table_is_appended_to_and_a_filled_one_merged(
         " 'cloudflare_email_security_staging' and table_name = 'bulk_job_messages'"
     )
     assert first.appended_messages and rows(tmp_path, staged) == [(0,)]
-    api.messages[J_BUSY][0]["status"] = "COMPLETED"
+    progress(api)
     second = run(tmp_path)
     assert not second.appended_messages and rows(tmp_path, staged) == [(1,)]
     assert sorted(
@@ -288,6 +297,8 @@ def test_a_run_tidies_dlts_working_folder(
 ) -> None:
     monkeypatch.setattr("cf_bulk_sync.loading.housekeeping.KEEP_LOADED_PACKAGES", 1)
     run(tmp_path)
+    progress(api)
     second = run(tmp_path)
+    assert second.load_ids
     loaded = list((tmp_path / "dlt" / "cf_bulk_sync" / "load" / "loaded").iterdir())
     assert [p.name for p in loaded] == second.load_ids

@@ -16,7 +16,10 @@ says what could not be checked, `HELD` that a lock is taken):
 - last run: the newest row of `sync_runs` (a run that did not end `ok` is a warning);
 - set-aside packages: load packages a run set aside after they failed every attempt, and the
   failed attempts of the pending one (`--repair` deletes the set-aside ones, when no run holds
-  the lock).
+  the lock);
+- API fields: what the API's data added to its tables since the first run, from the stored
+  schema (new fields, values of another type kept in variant columns; see
+  loading.schema_changes): a warning, never a failure.
 
 Exit 0 when a run would start, 1 when a check failed, 5 when the lock is the only thing held.
 Requests: one verify (one more per account for an account-owned token) and one per account,
@@ -37,6 +40,7 @@ from dlt.destinations.job_client_impl import SqlJobClientBase
 
 from ..errors import CfBulkSyncError, RunLockedError, WarehouseBusyError
 from ..loading.pipeline import explain, make_pipeline, pipeline_name_of
+from ..loading.schema_changes import stored_changes
 from ..loading.set_aside import clear_set_aside, load_attempts, set_aside_packages
 from ..ops.config_report import Setting, destination_settings, source_settings
 from ..ops.lock import lock_for, warehouse_lock
@@ -117,6 +121,7 @@ def run_check(
     checks.append(lock)
     if pipeline is not None:
         checks.append(packages_check(pipeline.working_dir, repair and lock.state == OK))
+        checks.append(schema_check(pipeline))
     print("cf-bulk-sync check")
     print("configuration:")
     for setting in settings:
@@ -289,6 +294,23 @@ def packages_check(working_dir: str, repair: bool) -> Check:
             "inspect them, then `cf-bulk-sync check --repair` deletes them",
         )
     return Check(name, WARN if tried else OK, tried or "none")
+
+
+def schema_check(pipeline: dlt.Pipeline) -> Check:
+    """The columns the API's data added since the first run (see loading.schema_changes)."""
+    name = "API fields"
+    try:
+        changes = stored_changes(pipeline)
+    except Exception as e:  # noqa: BLE001 - a damaged schema file: its own error says so
+        return Check(name, WARN, f"the stored schema could not be read: {explain(e)}")
+    if not changes:
+        return Check(name, OK, "only the declared fields so far")
+    return Check(
+        name,
+        WARN,
+        f"{len(changes)} change(s) since the first run, all loaded: "
+        + "; ".join(change.describe() for change in changes),
+    )
 
 
 def lock_check(pipelines_dir: str, pipeline_name: str) -> Check:

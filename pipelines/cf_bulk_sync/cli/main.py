@@ -157,6 +157,7 @@ def _simulate(args: argparse.Namespace) -> int:
         port=args.port,
         faults=Faults(rate=args.fault_rate, seed=args.seed),
         latency=args.latency,
+        drift=set(args.drift),
     ).start()
     print(f"Simulator serving {len(world.jobs)} jobs on {sim.base_url}")
     print(f"  export CLOUDFLARE_API_BASE_URL={sim.base_url}")

@@ -4,7 +4,8 @@ import argparse
 
 from .. import __version__
 from ..ops.progress import DEFAULT_INTERVAL, MODES
-from ..source.settings import ACTION_TYPES, MESSAGE_STATUSES
+from ..simulator.drift import DRIFT_KINDS
+from ..vocabulary import ACTION_TYPES, MESSAGE_STATUSES
 
 DESCRIPTION = """\
 Sync Cloudflare Email Security bulk action jobs and the messages of each job into a warehouse
@@ -215,6 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of requests (0..1) answered with a fault",
     )
     sim.add_argument("--latency", type=float, default=0.0, help="added seconds per request")
+    sim.add_argument(
+        "--drift",
+        action="append",
+        choices=DRIFT_KINDS,
+        default=[],
+        metavar="KIND",
+        help=f"serve the API drifted this way; repeat for several: {', '.join(DRIFT_KINDS)}",
+    )
     dbt_package = commands.add_parser(
         "dbt-package",
         help="write the SQL models as a dbt package",

@@ -21,9 +21,10 @@ def format_summary(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> str:
     ]
     if result.finished_pending:
         lines.append("  pending load package left by an earlier run: finished first")
+    unchanged = f", {stats.jobs_unchanged} unchanged in flight" if stats.jobs_unchanged else ""
     lines.append(
         f"  jobs: {stats.jobs_seen} seen, {stats.jobs_synced} synced,"
-        f" {stats.jobs_skipped} skipped (settled), {stats.jobs_deleted} marked deleted"
+        f" {stats.jobs_skipped} skipped (settled){unchanged}, {stats.jobs_deleted} marked deleted"
     )
     lines.append(
         f"  requests: {stats.requests} ({stats.retries} retries,"
@@ -31,7 +32,10 @@ def format_summary(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> str:
     )
     by_status = ", ".join(f"{s} {n}" for s, n in sorted(stats.rows_by_status.items()))
     if result.loaded or not stats.rows:
-        lines.append(f"  rows: {stats.rows}" + (f" ({by_status})" if by_status else ""))
+        same = (
+            f"; {stats.rows_unchanged} unchanged, not written again" if stats.rows_unchanged else ""
+        )
+        lines.append(f"  rows: {stats.rows}" + (f" ({by_status})" if by_status else "") + same)
     else:  # fetched, but the load did not finish: never claim rows that are not there
         kept = (
             "a pending package is loaded by the next run"

@@ -36,7 +36,9 @@ from .dlt_defaults import DEFAULT_PIPELINE
 from .dlt_defaults import install as install_defaults
 from .first_load import can_append_to, remove_repeated_rows
 from .housekeeping import prune_loaded_packages
+from .schema_changes import SchemaChange, loaded_changes
 from .set_aside import count_failure, is_package_fault, max_load_attempts, set_aside
+from .stored_rows import DestinationHashes
 from .working_folder import damaged_state, describe_toml_error
 
 PIPELINE_NAME = DEFAULT_PIPELINE
@@ -68,6 +70,8 @@ class SyncResult:
     # after a failure: a package waits in the working folder, which the next run loads first
     # (else the rows fetched were not kept and the next run fetches them again)
     pending_package: bool = False
+    # columns the API's data added to its tables in this run's loads (see schema_changes)
+    schema_changes: list[SchemaChange] = field(default_factory=list)
 
     @property
     def loaded(self) -> bool:
@@ -267,6 +271,7 @@ def _sync(
             )
         else:
             result.finished_pending = True
+            note_schema_changes(result, pending.load_packages)
             repeated = remove_repeated_rows(pipeline, MESSAGES_TABLE, pending.loads_ids)
             if repeated:
                 stats.warn(
@@ -274,8 +279,13 @@ def _sync(
                     " load job had written twice"
                 )
     args: dict[str, Any] = {k: v for k, v in source_args.items() if v not in (None, [], ())}
+    hashes = DestinationHashes(pipeline)  # rows stored as they are listed are not written again
     source = cloudflare_email_security(
-        stats=stats, full_refresh=full_refresh, stop=stop.event if stop else None, **args
+        stats=stats,
+        full_refresh=full_refresh,
+        stop=stop.event if stop else None,
+        stored_hashes=hashes,
+        **args,
     )
     if can_append_to(pipeline, MESSAGES_TABLE):
         # see first_load: nothing to merge with, so skip the staging copy and its dedup
@@ -291,11 +301,23 @@ def _sync(
                 " tries it again first"
             )
         raise
+    finally:
+        hashes.close()
     result.load_ids = list(info.loads_ids)
+    note_schema_changes(result, info.load_packages)
     try:
         prune_loaded_packages(pipeline)
     except OSError as e:  # the data is loaded; a folder that cannot be tidied is only noted
         stats.warn(f"could not delete old load packages from dlt's working folder: {e}")
+
+
+def note_schema_changes(result: SyncResult, packages: list[Any]) -> None:
+    """Names, once, each column the loaded packages added to the API's tables (a warning: the
+    data loaded as it came, and a user may want to read the new field)."""
+    for change in loaded_changes(packages):
+        if change not in result.schema_changes:
+            result.schema_changes.append(change)
+            result.stats.warn(f"schema: {change.describe()}")
 
 
 def explain(error: BaseException) -> str:

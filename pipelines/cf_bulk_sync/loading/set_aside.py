@@ -20,11 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.common.destination.exceptions import (
+    DestinationTerminalException,
+    DestinationTransientException,
+)
 from dlt.common.exceptions import SignalReceivedException
 from dlt.common.storages.exceptions import LoadPackageNotFound
 from dlt.destinations.exceptions import DestinationConnectionError
 from dlt.load.exceptions import LoadClientJobException
 from dlt.normalize.exceptions import NormalizeJobFailed
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ..errors import ConfigurationError
 from .dlt_private import delete_loaded_package
@@ -52,13 +57,27 @@ def max_load_attempts() -> int:
 
 def is_package_fault(chain: list[BaseException]) -> bool:
     """Whether a failure (the exception and its causes) lies with the package: one of its jobs
-    failed to normalise or to load. An unreachable destination, a signal or a full disk are not
-    the package's fault and spend no attempt."""
+    failed to normalise or to load, or the destination refused its data for good while the
+    package was loaded (a constraint, a type its table cannot take, a table it cannot change).
+    An unreachable destination, a transient error, a signal or a full disk are not the
+    package's fault and spend no attempt."""
     if any(
-        isinstance(e, DestinationConnectionError | SignalReceivedException | OSError) for e in chain
+        isinstance(
+            e,
+            DestinationConnectionError
+            | DestinationTransientException
+            | SignalReceivedException
+            | OSError,
+        )
+        for e in chain
     ):
         return False
-    return any(isinstance(e, LoadClientJobException | NormalizeJobFailed) for e in chain)
+    if any(isinstance(e, LoadClientJobException | NormalizeJobFailed) for e in chain):
+        return True
+    steps = {e.step for e in chain if isinstance(e, PipelineStepFailed)}
+    return bool(steps & {"normalize", "load"}) and any(
+        isinstance(e, DestinationTerminalException) for e in chain
+    )
 
 
 def pending_packages(pipeline: dlt.Pipeline) -> list[str]:

@@ -43,6 +43,7 @@ JOB_TABLES = (
     settings.DELETIONS_TABLE,
     settings.SNAPSHOTS_TABLE,
     settings.SYNC_STATE_TABLE,
+    settings.REJECTED_TABLE,
 )
 # bumped when the way marts are updated changes, so that every warehouse rebuilds once
 FORMAT_VERSION = 1

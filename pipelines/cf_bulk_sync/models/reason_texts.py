@@ -15,7 +15,7 @@ destination, credentials and dataset, whatever the destination.
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Any
 
 import dlt
@@ -100,7 +100,7 @@ def marked_rows(texts: Iterable[str]) -> Any:
     )
 
 
-def underived_texts(client: Any, present: set[str], since: str | None = None) -> list[str]:
+def underived_texts(client: Any, present: Container[str], since: str | None = None) -> list[str]:
     """The distinct status messages with no reason under the current rule version yet; of the
     messages loaded after load id `since` only, when given (those before were derived then).
     `client` is an open SQL client of the pipeline's destination (the build's own)."""

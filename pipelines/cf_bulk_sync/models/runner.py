@@ -10,7 +10,7 @@ not known to be right in is refused, never sent DuckDB SQL).
 import functools
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
@@ -39,6 +39,7 @@ RAW_TABLES: dict[str, Mapping[str, Mapping[str, Any]]] = {
     settings.DELETIONS_TABLE: settings.DELETION_COLUMNS,
     settings.SNAPSHOTS_TABLE: settings.SNAPSHOT_COLUMNS,
     settings.SYNC_STATE_TABLE: settings.SYNC_STATE_COLUMNS,
+    settings.REJECTED_TABLE: settings.REJECTED_COLUMNS,
     # not the API's: derived from the messages before every build (see reason_texts)
     reason_texts.TABLE: reason_texts.COLUMNS,
 }
@@ -69,6 +70,9 @@ class Model:
 
 # (table, dataset) -> the table's qualified, quoted name; dataset None is the raw dataset
 Qualify = Callable[[str, str | None], str]
+# the raw tables that exist, each with the declared columns it lacks (a column declared by a
+# later release than the one that created the table: read as null until data brings it)
+Present = dict[str, tuple[str, ...]]
 
 ERROR, WARN = "error", "warn"
 # An assertion declares its severity in a comment line of its own file: `-- severity: warn`.
@@ -189,7 +193,7 @@ def build_models(
     if texts:
         reason_texts.load_reason_texts(pipeline, texts)
         build.result.derived_texts = len(texts)
-        present.add(reason_texts.TABLE)
+        present[reason_texts.TABLE] = ()
         with pipeline.sql_client() as client:
             build.run(client, plan, fingerprints, targets, present, dialect, cache)
     cache.save()
@@ -211,7 +215,7 @@ class _Build:
         plan: incremental.Plan,
         fingerprints: dict[str, str],
         targets: dict[str, str],
-        present: set[str],
+        present: Present,
         dialect: str,
         cache: SqlCache,
     ) -> None:
@@ -251,7 +255,7 @@ class _Build:
             result.dataset,
             sorted(fingerprints.items()),
             sorted(targets.items()),
-            sorted((t, qualify(t, None)) for t in present),
+            sorted((t, qualify(t, None), missing) for t, missing in present.items()),
             # what an absent raw table's empty relation is made of: names and types only (dlt
             # adds hints, such as each column's name, to the dicts it is given)
             [
@@ -307,7 +311,7 @@ def _build(
     plan: incremental.Plan,
     fingerprints: dict[str, str],
     targets: dict[str, str],
-    present: set[str],
+    present: Present,
     result: BuildResult,
     create: materialize.Statement,
     insert: materialize.Statement,
@@ -359,16 +363,21 @@ def _tables_read(tree: exp.Expression) -> set[str]:
     return {t.name for t in tree.find_all(exp.Table) if t.name not in ctes}
 
 
-def _present_raw_tables(job_client: Any) -> set[str]:
-    """The raw tables that exist in the destination (an open dlt job client's)."""
-    return {name for name, columns in job_client.get_storage_tables(RAW_TABLES) if columns}
+def _present_raw_tables(job_client: Any) -> Present:
+    """The raw tables that exist in the destination (an open dlt job client's), each with the
+    declared columns it lacks."""
+    return {
+        name: tuple(c for c in RAW_TABLES[name] if c not in columns)
+        for name, columns in job_client.get_storage_tables(RAW_TABLES)
+        if columns
+    }
 
 
 def compile_query(
     tree: exp.Expression,
     name: str,
     models: set[str],
-    present: set[str],
+    present: Present | Collection[str],
     qualify: Qualify,
     reporting: str,
     dialect: str,
@@ -376,7 +385,9 @@ def compile_query(
 ) -> exp.Expression:
     """A model or assertion ready for `dialect`: every table it reads qualified (`qualify`
     names a table in a dataset, None for the raw dataset), a raw table without data made an
-    empty relation, and rewritten to mean the same in the dialect (`dialects.portable`).
+    empty relation, the declared columns a present one lacks added as nulls (`present` as
+    `Present`; a plain collection of names says none lacks any), and rewritten to mean the
+    same in the dialect (`dialects.portable`).
     Not `copy`: `tree` itself is rewritten (a copy of a model's tree costs more than the
     statement it becomes in a one-job build)."""
     tree = tree.copy() if copy else tree
@@ -388,6 +399,10 @@ def compile_query(
             path = qualify(table.name, reporting)
         elif table.name in present:
             path = qualify(table.name, None)
+            missing = present.get(table.name, ()) if isinstance(present, Mapping) else ()
+            if missing:
+                table.replace(_with_columns(path, table.name, missing, table, dialect))
+                continue
         elif table.name in RAW_TABLES:
             table.replace(_empty_relation(table.name, table.alias_or_name))
             continue
@@ -398,6 +413,20 @@ def compile_query(
             qualified.set("alias", table.args["alias"])
         table.replace(qualified)
     return portable(tree, dialect, copy=False)
+
+
+def _with_columns(
+    path: str, name: str, missing: tuple[str, ...], table: exp.Table, dialect: str
+) -> exp.Expression:
+    """A raw table read with the declared columns it lacks, as nulls of their types."""
+    nulls = ", ".join(
+        f"cast(null as {_EMPTY_TYPES.get(str(RAW_TABLES[name][c].get('data_type')), 'varchar')})"
+        f" as {c}"
+        for c in missing
+    )
+    select = cast(exp.Select, sqlglot.parse_one(f"select *, {nulls} from t", read="duckdb"))
+    select.args["from_"].this.replace(exp.to_table(path, dialect=dialect))
+    return select.subquery(table.alias_or_name)
 
 
 def _empty_relation(table: str, alias: str) -> exp.Expression:

@@ -11,19 +11,17 @@ import sys
 import threading
 import time
 from types import TracebackType
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-from ..source.stats import SyncStats
+if TYPE_CHECKING:  # the command line reads MODES: importing this module stays cheap
+    from ..source.stats import SyncStats
 
 MODES = ("auto", "bar", "log", "none")
 DEFAULT_INTERVAL = 10.0
 LOGGER = logging.getLogger("cf_bulk_sync.progress")
 
 
-def describe(stats: SyncStats, elapsed: float) -> str:
+def describe(stats: "SyncStats", elapsed: float) -> str:
     """One line of figures: what a person wants to know about a run in progress."""
     if not stats.jobs_todo and not stats.jobs_seen:
         return f"listing jobs; {stats.requests} requests in {elapsed:.0f}s"
@@ -37,7 +35,7 @@ def describe(stats: SyncStats, elapsed: float) -> str:
     return line + (f"; about {eta:.0f}s left" if eta is not None else "")
 
 
-def time_left(stats: SyncStats, elapsed: float) -> float | None:
+def time_left(stats: "SyncStats", elapsed: float) -> float | None:
     """Seconds left at the rate so far, from the messages expected; None before any arrived."""
     if stats.rows <= 0 or stats.messages_expected <= stats.rows:
         return None
@@ -50,7 +48,7 @@ class RunProgress:
 
     def __init__(
         self,
-        stats: SyncStats,
+        stats: "SyncStats",
         mode: str = "auto",
         interval: float = DEFAULT_INTERVAL,
         stream: IO[str] | None = None,
@@ -98,6 +96,9 @@ class RunProgress:
             LOGGER.removeHandler(handler)
 
     def _draw(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
         console = Console(file=self.stream)
         columns = (
             TextColumn("cf-bulk-sync"),

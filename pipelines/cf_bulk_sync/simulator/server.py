@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from .cursors import CursorError, Cursors
+from .drift import EMPTY_PAGES, Drift
 from .faults import Faults
 from .world import JOB_STATUSES, World
 
@@ -67,8 +68,11 @@ class Simulator:
         token_owner: str = "user",
         token_status: str = "active",
         token_can_read: bool = True,
+        drift: Drift | set[str] | None = None,
     ) -> None:
         self.world = world or World()
+        # how the API drifts (see drift.py): `drift.kinds` may change while it runs
+        self.drift = drift if isinstance(drift, Drift) else Drift(set(drift or ()))
         self.token, self.email, self.key = token, email, key
         # What the token is, as the verify endpoints tell: owned by the user (verified at
         # /user/tokens/verify) or by the account (/accounts/{id}/tokens/verify only); its status;
@@ -127,6 +131,18 @@ class Simulator:
     # --- controls ------------------------------------------------------------------------
     def advance(self, steps: int = 1, create: int = 1, delete: int = 1) -> dict[str, list[str]]:
         return self.world.advance(steps, create, delete)
+
+    def served_truth(self) -> dict[tuple[str, str], str]:
+        """(job_id, message_id) -> status of every message a sync can load now, with job ids as
+        served (see drift.py) and without the message a poison-item drift makes unloadable."""
+        poisoned = self.drift.poisoned(self.world)
+        with self.world.lock:
+            return {
+                (self.drift.served_id(job_id), m["message_id"]): m["status"]
+                for job_id, job in self.world.jobs.items()
+                for m in job.messages
+                if poisoned is None or m is not poisoned[1]
+            }
 
     def expire_cursors(self) -> None:
         self.cursors.expire_all()
@@ -209,6 +225,7 @@ class Simulator:
                 bool(route["messages"]),
                 tuple(sorted(params.items())),
                 self.cursors.generation,
+                self.drift.key(),
             )
             cached = self._cache.get(key)
             if cached is None or time.time() - cached[0] > self.cursors.ttl_seconds / 2:
@@ -216,16 +233,17 @@ class Simulator:
             return cached[1]
 
     def _render(self, route: dict[str, str | None], params: dict[str, str]) -> bytes:
-        world = self.world
+        world, drift = self.world, self.drift
         job_id = route["job"]
         if job_id is not None:
-            job = world.jobs.get(job_id)
+            internal = drift.internal_id(world, job_id)
+            job = world.jobs.get(internal) if internal is not None else None
             if job is None:
                 raise ApiError(404, 1002, f"Bulk action job {job_id} not found")
             if not route["messages"]:
-                return envelope(json.dumps(job.as_dict()).encode())
+                return envelope(json.dumps(drift.job(job.as_dict(), world.step)).encode())
             status = _choice(params.get("status"), MESSAGE_STATUSES, "status")
-            fragments = job.message_bytes()
+            fragments = self._message_fragments(job)
             seqs = [
                 i for i, m in enumerate(job.messages) if status is None or m["status"] == status
             ]
@@ -240,9 +258,31 @@ class Simulator:
             and (action is None or j.fields["action_type"] == action)
         }
         scope = f"j|{status}|{action}|{_per_page(params, 20, self.max_per_page)}"
-        return self._page(
-            sorted(jobs), lambda s: json.dumps(jobs[s].as_dict()).encode(), scope, params, 20
+        body = self._page(
+            sorted(jobs),
+            lambda s: json.dumps(drift.job(jobs[s].as_dict(), world.step)).encode(),
+            scope,
+            params,
+            20,
         )
+        if drift.on("errors-on-success"):
+            notice = b'"errors":[{"code":9000,"message":"the list omits archived jobs"}]'
+            body = body.replace(b'"errors":[]', notice, 1)
+        return body
+
+    def _message_fragments(self, job: Any) -> list[bytes]:
+        """The job's messages as served: pre-rendered, unless a drift changes them."""
+        drift, step = self.drift, self.world.step
+        poisoned = drift.poisoned(self.world)
+        if not drift.changes_items and (poisoned is None or poisoned[0] is not job):
+            return job.message_bytes()
+        fragments = []
+        for message in job.messages:
+            served = drift.message(message, step)
+            if poisoned is not None and message is poisoned[1]:
+                served["retry_count"] = 10**30
+            fragments.append(json.dumps(served, separators=(",", ":")).encode())
+        return fragments
 
     def _page(
         self,
@@ -255,23 +295,33 @@ class Simulator:
         """One page of a keyset listing: items after (or before) the cursor's anchor."""
         per_page = _per_page(params, default_per_page, self.max_per_page)
         start = 0
+        # with the empty-pages drift, a listing of messages passes through empty pages between
+        # any two (cursors "e1", "e2" ... anchored where the next page starts)
+        empties = EMPTY_PAGES if self.drift.on("empty-pages") and scope.startswith("m|") else 0
+        forward = "e1" if empties else "n"
         if params.get("cursor"):
             try:
                 direction, anchor = self.cursors.read(params["cursor"], scope)
             except CursorError as e:
                 raise ApiError(400, 10021, f"Invalid cursor: {e}") from None
-            if direction == "n":
-                start = bisect.bisect_right(seqs, anchor)
-            else:
+            if direction.startswith("e") and int(direction[1:]) <= empties:
+                step = int(direction[1:])
+                after = "n" if step == empties else f"e{step + 1}"
+                empty: dict[str, Any] = {"count": 0, "per_page": per_page, "total_count": 0}
+                empty |= {"page": 0, "next": self.cursors.issue(scope, after, anchor)}
+                return envelope(b"[]", {**empty, "previous": None})
+            if direction == "p":
                 start = max(bisect.bisect_left(seqs, anchor) - per_page, 0)
+            else:
+                start = bisect.bisect_right(seqs, anchor)
         page = seqs[start : start + per_page]
         more = start + per_page < len(seqs)
-        info = {
+        info: dict[str, Any] = {
             "count": len(page),
             "per_page": per_page,
             "total_count": 0,
             "page": 0,
-            "next": self.cursors.issue(scope, "n", page[-1]) if more and page else None,
+            "next": self.cursors.issue(scope, forward, page[-1]) if more and page else None,
             "previous": self.cursors.issue(scope, "p", page[0]) if start > 0 and page else None,
         }
         body = b"[" + b",".join(render(s) for s in page) + b"]"
@@ -351,7 +401,10 @@ class _Handler(BaseHTTPRequestHandler):
         body: bytes,
         content_type: str = "application/json",
         headers: dict[str, str] | None = None,
+        api: bool = True,
     ) -> None:
+        if api and content_type == "application/json":
+            body = self.sim.drift.body(body)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -386,6 +439,11 @@ class _Handler(BaseHTTPRequestHandler):
         fault = sim.faults.pick()
         if fault and self._fault(fault):
             return
+        params = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        job = match["job"] if match is not None else None
+        drifted = sim.drift.intercept(sim.world, endpoint, job, params)
+        if drifted is not None:
+            return self._send(drifted[0], drifted[1], drifted[2])
         try:
             if verify is not None:
                 body = sim.verify_token(verify.groupdict(), self.headers)
@@ -446,5 +504,5 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/__admin/requests":
             result = dict(sim.counts)
         else:
-            return self._send(404, error_body(7000, f"No admin route {path}"))
-        self._send(200, json.dumps(result).encode())
+            return self._send(404, error_body(7000, f"No admin route {path}"), api=False)
+        self._send(200, json.dumps(result).encode(), api=False)

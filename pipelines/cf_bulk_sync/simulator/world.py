@@ -94,6 +94,7 @@ class World:
         self.lock = threading.RLock()
         self.jobs: dict[str, SimJob] = {}
         self._seq = 0
+        self._steps = 0
         for i in range(jobs):
             # The first six jobs take each job status once, so every status is always present,
             # unless one status is asked for (benchmarks: every job settled, sizes exact).
@@ -106,6 +107,11 @@ class World:
             self.clock += timedelta(minutes=self.rng.randint(20, 90))
 
     # --- reading -------------------------------------------------------------------------
+    @property
+    def step(self) -> int:
+        """The steps of time taken so far (see `advance`)."""
+        return self._steps
+
     def job_list(self) -> list[SimJob]:
         return list(self.jobs.values())
 
@@ -230,6 +236,7 @@ class World:
         with self.lock:
             for _ in range(steps):
                 self.clock += STEP
+                self._steps += 1
                 for job in list(self.jobs.values()):
                     if job.status in IN_FLIGHT:
                         self._progress(job)

@@ -108,6 +108,8 @@ def read_message_page(content: bytes) -> dict[str, Any] | None:
         return None
     if envelope.num_rows != 1 or envelope.column("success")[0].as_py() is not True:
         return None
+    if envelope.column("errors")[0].as_py():  # a success listing errors: said once, see envelope
+        return None
     result = envelope.column("result").combine_chunks()
     if result.null_count:
         return None
@@ -127,6 +129,14 @@ def read_message_page(content: bytes) -> dict[str, Any] | None:
         "result": [items] if items.num_rows else [],
         "result_info": envelope.column("result_info")[0].as_py(),
     }
+
+
+def import_on_this_thread() -> None:
+    """Makes pyarrow import what it imports on its first array built from Python objects
+    (pandas, when installed) on the calling thread, before workers build tables: imported by a
+    worker, pandas sits half-initialised in `sys.modules` while dlt's thread checks every item
+    against `pandas.DataFrame`, and the extract fails with "partially initialized module"."""
+    pa.array([None], pa.string())
 
 
 def is_arrow_page(page: list[Any]) -> bool:
@@ -152,10 +162,11 @@ def stamp(items: pa.Table, account_id: str, job_id: str) -> pa.Table:
 
 
 def count_statuses(items: pa.Table) -> Counter:
-    """Rows per status, an empty or absent status counted as "(missing)" as for dict rows."""
+    """Rows per status (upper-cased), an empty or absent status counted as "(missing)" as for
+    dict rows."""
     counts: Counter = Counter()
     for entry in pc.value_counts(items.column("status")).to_pylist():
-        counts[entry["values"] or "(missing)"] += entry["counts"]
+        counts[(entry["values"] or "").strip().upper() or "(missing)"] += entry["counts"]
     return counts
 
 

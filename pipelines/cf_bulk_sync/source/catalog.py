@@ -6,8 +6,8 @@ from typing import Any
 from dlt.common import logger
 
 from .client import CloudflareClient
-from .errors import CursorRejectedError, NotFoundError
-from .helpers import is_uuid, printable
+from .errors import CfBulkSyncError, CursorRejectedError, JobNotServedError, NotFoundError
+from .helpers import is_job_id, printable
 from .quarantine import problem
 from .settings import JOB_INTEGERS
 
@@ -71,25 +71,47 @@ class JobCatalog:
             return self._keyed(account_id, jobs)
 
     def _keyed(self, account_id: str, page: list[Any]) -> list[dict[str, Any]]:
-        """The page's jobs whose id is a UUID. Anything else is set aside, named in a warning
-        and never requested: an id goes into URL paths and table keys."""
+        """The page's jobs whose id is safe in a URL path and as a key (see
+        `helpers.is_job_id`). Any other item fails as a job of its own, by name, and is never
+        requested: the run is partial, not OK with a job missing."""
         good = []
         for job in page:
             job_id = job.get("job_id") if isinstance(job, dict) else None
-            if not is_uuid(job_id):
-                self.client.stats.warn(
-                    f"job list of account {account_id}: an item with job_id"
-                    f" {printable(job_id, 60)} is not a UUID: set aside, never requested"
+            if not is_job_id(job_id):
+                self.client.stats.job_failed(
+                    f"{printable(job_id, 60)!r} (account {account_id})",
+                    "the job list holds a job whose job_id is not an id (letters, digits, - and"
+                    " _ at most): never requested; it fails until the API lists it with one",
                 )
             elif (found := problem(job, "job_id", JOB_INTEGERS)) is not None:
                 # it would fail the load package, on every run (see quarantine)
-                self.client.stats.warn(
-                    f"job list of account {account_id}: job {job_id} cannot be loaded as"
-                    f" declared ({found[0]}: {printable(found[1], 120)}): set aside this run"
+                self.client.stats.job_failed(
+                    str(job_id),
+                    f"the job list holds this job in a shape that cannot be loaded as declared"
+                    f" ({found[0]}: {printable(found[1], 120)}): not synced this run",
                 )
             else:
                 good.append(job)
         return good
+
+    def is_deleted(self, account_id: str, job_id: str) -> bool:
+        """Whether the API says the job no longer exists: its own detail answers 404. Only
+        then is a job marked deleted; any other answer (it is still there, the request failed)
+        leaves it alive, with a warning."""
+        try:
+            self.client.get_job(account_id, job_id)
+        except NotFoundError:
+            return True
+        except CfBulkSyncError as e:
+            self.client.stats.warn(
+                f"job {job_id} is missing from the job list, and asking for it failed ({e}):"
+                " not marked deleted; asked again next run"
+            )
+            return False
+        self.client.stats.warn(
+            f"job {job_id} is missing from the job list but its detail answers: not marked deleted"
+        )
+        return False
 
     def covers(self, account_id: str, job_id: str, action_type: str | None) -> bool:
         """Whether this run's listing would have shown the job if it still existed, i.e. whether
@@ -97,6 +119,42 @@ class JobCatalog:
         if self.job_ids:
             return job_id in self._missing.get(account_id, set())
         return self.action_type is None or self.action_type == action_type
+
+    def confirm_missing(
+        self, account_id: str, job_id: str, error: NotFoundError
+    ) -> CfBulkSyncError:
+        """What a 404 on a listed job's messages means, asked of the job itself: deleted
+        (`error`, when its detail answers 404 too), else a failure of this job alone (a 404 that
+        passes, a proxy's): it is not marked deleted, and its messages are fetched again next
+        run."""
+        try:
+            self.client.get_job(account_id, job_id)
+        except NotFoundError:
+            return error
+        except CfBulkSyncError as e:
+            return JobNotServedError(
+                f"messages of job {job_id} answered 404 ({error}) and asking for the job failed"
+                f" ({e}): not marked deleted; fetched again next run"
+            )
+        return JobNotServedError(
+            f"messages of job {job_id} answered 404 ({error}) but the job's detail answers: it"
+            " is not deleted; its messages are fetched again next run"
+        )
+
+    def forget_absent(self, entries: dict[str, Any], accounts_of: dict[str, str]) -> None:
+        """Drops the `entries` (resource state keyed by job) of jobs that this run's full
+        listing of their own account no longer shows (deleted at Cloudflare). Entries of
+        accounts this run did not list are kept: a run of one account must not make every
+        other account's jobs be fetched again. An entry whose account is unknown (state from
+        before accounts were recorded) is kept until its job is seen again."""
+        if not self.is_full_listing:
+            return
+        listed = set(self.account_ids)
+        present = {job["job_id"] for a in self.account_ids for job in self.jobs(a)}
+        for job_id in [j for j in entries if j not in present and accounts_of.get(j) in listed]:
+            del entries[job_id]
+        for job_id in [j for j in accounts_of if j not in entries and j not in present]:
+            del accounts_of[job_id]
 
     @property
     def is_full_listing(self) -> bool:

@@ -19,10 +19,17 @@ from requests.auth import AuthBase
 from . import settings
 from .arrow_pages import drop_repeated, is_arrow_page, read_message_page
 from .budget import RequestBudget
-from .envelope import TOKEN_FIX, MalformedResponse, envelope_hook
+from .envelope import (
+    TOKEN_FIX,
+    EdgeBlocked,
+    MalformedResponse,
+    TemporaryFailure,
+    envelope_hook,
+)
 from .errors import (
     AccountError,
     AuthenticationError,
+    BlockedError,
     CloudflareAPIError,
     CursorRejectedError,
     NotFoundError,
@@ -30,6 +37,7 @@ from .errors import (
     describe_errors,
 )
 from .fetcher import record_wait
+from .helpers import printable
 from .paginators import CloudflareCursorPaginator
 from .retrying import DeadlineExceeded, RetryingSessions
 from .stats import SyncStats
@@ -121,16 +129,29 @@ class CloudflareClient:
             sleep=sleep,
             deadline=deadline,
         )
+        self._notices: set[str] = set()
+        self._notices_lock = threading.Lock()
         self._hooks: Hooks = {
-            "response": [record_wait, envelope_hook(max_retry_delay, budget.block)]
+            "response": [
+                record_wait,
+                envelope_hook(max_retry_delay, budget.block, on_notice=self._notice),
+            ]
         }
         self._message_hooks: Hooks = {
             "response": [
                 record_wait,
-                envelope_hook(max_retry_delay, budget.block, read_message_page),
+                envelope_hook(max_retry_delay, budget.block, read_message_page, self._notice),
             ]
         }
         self._local = threading.local()
+
+    def _notice(self, text: str) -> None:
+        """A warning about an answer, once per run however many pages repeat it."""
+        with self._notices_lock:
+            if text in self._notices:
+                return
+            self._notices.add(text)
+        self.stats.warn(text)
 
     @property
     def uses_token(self) -> bool:
@@ -306,6 +327,21 @@ class CloudflareClient:
             raise TransientAPIError(
                 f"{what}: {e}, {self.max_attempts} attempts: the server or a proxy sends too"
                 " slowly (raise request_deadline if it is only slow)"
+            ) from None
+        except EdgeBlocked as e:
+            title = f" titled {printable(e.title, 80)!r}" if e.title else ""
+            raise BlockedError(
+                f"{what}: HTTP {e.status} from an edge or proxy in front of the API (an HTML"
+                f" page{title}, not the API's JSON), {self.max_attempts} attempts: the requests"
+                " are blocked before they reach the API (a firewall or WAF rule, an IP access"
+                " rule, a proxy); allow this host's address there, or route it another way"
+                " (base_url, HTTPS_PROXY)",
+                e.status,
+            ) from None
+        except TemporaryFailure as e:
+            raise TransientAPIError(
+                f"{what}: the API reported a temporary failure ({e.detail}) in every one of"
+                f" {self.max_attempts} attempts"
             ) from None
         except MalformedResponse as e:
             raise TransientAPIError(

@@ -54,6 +54,14 @@ class TransientAPIError(CloudflareAPIError):
     """429/5xx, a malformed body or a network error that outlived every retry."""
 
 
+class BlockedError(TransientAPIError):
+    """An edge, firewall or proxy in front of the API kept refusing the requests (HTML 401/403)."""
+
+
+class JobNotServedError(CloudflareAPIError):
+    """A listed job's messages answered 404 while its own detail still answers: not deleted."""
+
+
 class RateLimitedError(TransientAPIError):
     """429 with a Retry-After longer than the run is allowed to wait."""
 

@@ -3,9 +3,9 @@
 import math
 import os
 import re
-import uuid
+import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pyarrow.compute as pc
@@ -13,18 +13,32 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from . import quarantine, settings
 from .arrow_pages import count_statuses, is_arrow_page, stamp
-from .errors import ConfigurationError
+from .errors import ConfigurationError, StoppedBySignal
 from .privacy import Pseudonymizer
 
 _ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# A job id goes into URL paths and table keys: letters, digits, `-` and `_` only (a UUID today;
+# any other id format the API may move to is accepted as long as it is a safe path segment).
+_JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 NAMING = NamingConvention()  # dlt's default naming, as the destination will see the fields
-OUR_COLUMNS = frozenset(settings.MESSAGE_COLUMNS) | {"action_params"}
+PARAMS = "action_params"
+OUR_COLUMNS = frozenset(settings.MESSAGE_COLUMNS) | {PARAMS}
 MOVED_PREFIX = "api_"
 
 # The status filter a job was fully synced under; "*" means every status.
 ALL_STATUSES = "*"
+
+
+def interruptible_sleep(stop: threading.Event) -> Callable[[float], None]:
+    """A sleep that a signal cuts short: the waiting call then stops with `StoppedBySignal`
+    instead of sending another request."""
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise StoppedBySignal("stopped by a signal while waiting to retry")
+
+    return sleep
 
 
 def as_list(value: Any) -> list[str]:
@@ -78,9 +92,9 @@ def validate_account_ids(account_ids: list[str]) -> list[str]:
     return account_ids
 
 
-def is_uuid(value: Any) -> bool:
-    """A job id as the API documents it: a UUID in its canonical text form."""
-    return isinstance(value, str) and bool(_UUID.match(value))
+def is_job_id(value: Any) -> bool:
+    """A job id that is safe in a URL path and as a key (see `_JOB_ID`)."""
+    return isinstance(value, str) and bool(_JOB_ID.match(value))
 
 
 def printable(value: Any, limit: int = 120) -> str:
@@ -94,19 +108,39 @@ def printable(value: Any, limit: int = 120) -> str:
 def keep_ours(item: dict[str, Any]) -> None:
     """Moves aside API fields that would land in one of our columns once dlt normalises their
     names (`Status` -> status, `retryCount` -> retry_count) or in dlt's own (`_dlt_id`, the
-    row id the crash repair relies on): they are kept as `api_<name>`, never over ours."""
+    row id the crash repair relies on) or ours (`_cf_row_hash`): they are kept as
+    `api_<name>`, never over ours."""
     for key in list(item):
         normal = NAMING.normalize_identifier(key)
-        if normal.startswith("_dlt") or (normal != key and normal in OUR_COLUMNS):
+        if normal.startswith(("_dlt", "_cf_")) or (normal != key and normal in OUR_COLUMNS):
             item[f"{MOVED_PREFIX}{key}"] = item.pop(key)
+
+
+def flatten_params(item: dict[str, Any]) -> dict[str, Any]:
+    """`item` with its `action_params` object flattened one level, as dlt names nested fields
+    (`action_params__destination`), for dict rows: the tables are loaded with no nesting at all
+    (see `settings.MAX_TABLE_NESTING`), so this documented object is flattened here, the same
+    way the Arrow path flattens it, and any other object or list stays one JSON value. A key
+    already holding a flattened name is kept as `api_<name>`, never over the API's own."""
+    params = item.get("action_params")
+    if not isinstance(params, dict):
+        return item
+    del item["action_params"]
+    for key, value in params.items():
+        name = NAMING.shorten_fragments(PARAMS, NAMING.normalize_identifier(str(key)))
+        if name in item:
+            item[f"{MOVED_PREFIX}{name}"] = item.pop(name)
+        item[name] = value
+    return item
 
 
 def validate_job_ids(job_ids: list[str]) -> list[str]:
     for job_id in job_ids:
-        try:
-            uuid.UUID(job_id)
-        except ValueError:
-            raise ConfigurationError(f"Invalid job id {job_id!r}: it must be a UUID") from None
+        if not is_job_id(job_id):
+            raise ConfigurationError(
+                f"Invalid job id {printable(job_id, 60)!r}: it must be the job's id as the API"
+                " lists it (a UUID; letters, digits, - and _ at most)"
+            )
     return job_ids
 
 
@@ -155,8 +189,16 @@ def validate_credentials(api_token: str | None, api_email: str | None, api_key: 
 
 
 def is_job_settled(job: dict[str, Any]) -> bool:
-    """A job whose messages cannot change any more: terminal status and nothing pending."""
-    return job.get("status") in settings.JOB_TERMINAL_STATUSES and not job.get("messages_pending")
+    """A job whose messages cannot change any more: terminal status (in any case) and nothing
+    pending."""
+    return status_of(job) in settings.JOB_TERMINAL_STATUSES and not job.get("messages_pending")
+
+
+def status_of(row: dict[str, Any]) -> str | None:
+    """A job's or message's status as the API documents it, whatever its case or spacing
+    (`completed`, ` Completed `); None when absent or not a text."""
+    status = row.get("status")
+    return status.strip().upper() if isinstance(status, str) else None
 
 
 def expected_messages(job: dict[str, Any]) -> int:
@@ -227,5 +269,5 @@ def shape_messages(
         item["job_id"] = job_id
         item["account_id"] = account_id
         good.append(item)
-        statuses[item.get("status") or "(missing)"] += 1
+        statuses[status_of(item) or "(missing)"] += 1
     return good, rejected, statuses

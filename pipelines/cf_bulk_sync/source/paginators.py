@@ -10,13 +10,24 @@ from requests import Response
 from .errors import RunawayPaginationError
 
 NEXT_CURSOR = compile_path("result_info.next")  # once, not per listing
+# empty pages in a row that still offer a next one, before a listing is stopped
+MAX_EMPTY_PAGES = 100
+
+
+def _items(data: list[Any] | None) -> int:
+    """The items of a page: its dicts, or the rows of the one Arrow table it holds."""
+    if data and len(data) == 1 and hasattr(data[0], "num_rows"):  # a page read as Arrow
+        return int(data[0].num_rows)
+    return len(data or [])
 
 
 class CloudflareCursorPaginator(JSONResponseCursorPaginator):
     """Follows `result_info.next` as the `cursor` query parameter until it is null, absent or empty.
 
     Stops with `RunawayPaginationError` when a cursor comes back a second time (the listing would
-    loop) or when more than `max_pages` pages arrive (more than the listing can have).
+    loop) or when more than `max_pages` pages with items arrive (more than the listing can
+    have). An empty page that still offers a next cursor (a server skipping over removed items)
+    does not count toward `max_pages`; `MAX_EMPTY_PAGES` of them in a row stop the listing.
     `max_pages` may be a function of the page size: it is then given the size the server
     actually serves (the items of a page that has a next one, else `result_info.per_page`),
     since a server may cap the size asked for.
@@ -27,12 +38,14 @@ class CloudflareCursorPaginator(JSONResponseCursorPaginator):
         self.what = what
         self.max_pages = max_pages
         self.pages = 0
+        self.empty_pages = 0  # in a row
         self.page_size: int | None = None
         self._seen_cursors: set[str] = set()
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
         super().update_state(response, data)
-        self.pages += 1
+        empty = _items(data) == 0
+        self.pages += 0 if empty else 1
         cursor = self._next_reference
         if cursor is None:
             return
@@ -42,6 +55,15 @@ class CloudflareCursorPaginator(JSONResponseCursorPaginator):
                 f" {self.pages} pages; stopped to avoid an endless listing"
             )
         self._seen_cursors.add(cursor)
+        if empty:
+            self.empty_pages += 1
+            if self.empty_pages >= MAX_EMPTY_PAGES:
+                raise RunawayPaginationError(
+                    f"{self.what}: the API sent {self.empty_pages} empty pages in a row, each"
+                    " offering another; stopped to avoid an endless listing"
+                )
+            return
+        self.empty_pages = 0
         self._note_page_size(response, data)
         limit = self.limit()
         if limit is not None and self.pages >= limit:
@@ -58,10 +80,7 @@ class CloudflareCursorPaginator(JSONResponseCursorPaginator):
     def _note_page_size(self, response: Response, data: list[Any] | None) -> None:
         """The smallest page size served so far, from a page that has a next one: its items
         (what the server really serves), else its `result_info.per_page`."""
-        if data and len(data) == 1 and hasattr(data[0], "num_rows"):  # a page read as Arrow
-            size = int(data[0].num_rows)
-        else:
-            size = len(data or [])
+        size = _items(data)
         if size <= 0:
             info = response.json().get("result_info")
             reported = info.get("per_page") if isinstance(info, dict) else None

@@ -47,10 +47,14 @@ def rejected_row(
     raw text (the same item seen again is one row), with the item as JSON when it can be stored
     as such (a key problem), and always its raw text, escaped and cut."""
     raw = raw_text(item)
+    key = item.get("message_id") if isinstance(item, dict) else None
     return {
         "rejected_id": hashlib.sha256(f"{job_id}\n{raw}".encode()).hexdigest(),
         "account_id": account_id,
         "job_id": job_id,
+        # when the item names its message: a later page loading that message supersedes this
+        # row (see stg_bulk_job_messages_rejected)
+        "message_id": key if isinstance(key, str) and key and key.isprintable() else None,
         "field": field,
         "reason": f"{field}: {reason}",
         "raw": raw[:REJECTED_RAW_CHARS],

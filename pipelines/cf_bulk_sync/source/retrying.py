@@ -32,11 +32,11 @@ from tenacity import (
 
 from .budget import RequestBudget
 from .deadline import POOL_CLASSES, ResponseDeadline
-from .envelope import MalformedResponse
+from .envelope import MalformedResponse, TemporaryFailure
 from .stats import SyncStats
 
 RETRY_STATUS = DEFAULT_RETRY_STATUS  # 429 and every 5xx
-RETRY_EXCEPTIONS = (*DEFAULT_RETRY_EXCEPTIONS, MalformedResponse)
+RETRY_EXCEPTIONS = (*DEFAULT_RETRY_EXCEPTIONS, MalformedResponse, TemporaryFailure)
 POOL_SIZE = 16
 
 

@@ -4,6 +4,8 @@ from typing import cast
 
 from dlt.common.schema.typing import TColumnSchema
 
+from ..vocabulary import ACTION_TYPES, JOB_STATUSES, JOB_TERMINAL_STATUSES, MESSAGE_STATUSES
+
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 API_PREFIX = "/accounts/{account_id}/email-security/investigate"
 
@@ -22,6 +24,11 @@ DEFAULT_TIMEOUT = 60.0
 # Seconds one response may take in all (connect and every read): a server or proxy dripping
 # bytes is cut off here and the request retried. A page of 1000 messages takes about a second.
 DEFAULT_DEADLINE = 30.0
+# A job in flight whose status and counters the listing shows unchanged since its last full
+# fetch is not fetched again until this many seconds have passed (see fetched.py): what can lag
+# meanwhile is what the counters do not show (moves among PENDING, DISCOVERING and PROCESSING,
+# which all count as pending; a failed message's retry_after and texts).
+DEFAULT_REFETCH_UNCHANGED = 3600.0
 # Jobs fetched at once: enough to hide the API's latency, few enough to stay polite.
 DEFAULT_WORKERS = 4
 # Restarts of one job's listing after its cursor expired; from the second on, with half the
@@ -33,21 +40,17 @@ MAX_WORKERS = 32
 MAX_NESTING = 64
 # The raw text of a set-aside item is kept up to this many characters.
 REJECTED_RAW_CHARS = 10_000
+# The API's tables are loaded without child tables: a nested value nobody declared (an object
+# or a list the API adds one day) is kept whole as JSON in one column named after its key.
+# A child table of a merged table needs dlt's root key, which a first load that appends (see
+# loading.first_load) does not write: from the second run on every merge failed on it. With no
+# nesting, an append and a merge make the same table.
+MAX_TABLE_NESTING = 0
 # Rows per Arrow item handed to dlt: its cost per item is fixed (schema checks, a file write).
 ARROW_BATCH_ROWS = 5000
 
-JOB_TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
-JOB_STATUSES = ("PENDING", "DISCOVERING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED")
-MESSAGE_STATUSES = (
-    "PENDING",
-    "DISCOVERING",
-    "PROCESSING",
-    "COMPLETED",
-    "FAILED",
-    "CANCELLED",
-    "SKIPPED",
-)
-ACTION_TYPES = ("MOVE", "RELEASE")
+# the API's statuses and action types live in ..vocabulary (shared with the command line)
+__all__ = ["ACTION_TYPES", "JOB_STATUSES", "JOB_TERMINAL_STATUSES", "MESSAGE_STATUSES"]
 
 # The names users already have in their shell, read when dlt's own names are not set.
 ENV_ACCOUNT_ID = "CLOUDFLARE_ACCOUNT_ID"
@@ -97,6 +100,9 @@ JOB_COLUMNS = _columns(
     status_message="text",
     search_params="json",
     **_COUNTER_TYPES,
+    # the hash of the row's content: a row listed again as it is stored is not written again
+    # (see changes.py)
+    _cf_row_hash="bigint",
 )
 MESSAGE_COLUMNS = _columns(
     job_id="text",
@@ -119,11 +125,13 @@ MESSAGE_COLUMNS = _columns(
     # The live API may nest details of the e-mail; its shape is not documented, so it is kept
     # whole as JSON rather than exploded into columns and child tables.
     message="json",
+    _cf_row_hash="bigint",
 )
 REJECTED_COLUMNS = _columns(
     rejected_id="text",
     job_id="text",
     account_id="text",
+    message_id="text",
     field="text",
     reason="text",
     raw="text",
@@ -132,7 +140,9 @@ REJECTED_COLUMNS = _columns(
 # Fields declared bigint, by table: a number past 64 bits there is set aside (see quarantine).
 MESSAGE_INTEGERS = frozenset(n for n, c in MESSAGE_COLUMNS.items() if c["data_type"] == "bigint")
 JOB_INTEGERS = frozenset(n for n, c in JOB_COLUMNS.items() if c["data_type"] == "bigint")
-DELETION_COLUMNS = _columns(job_id="text", account_id="text", deleted_at="timestamp")
+DELETION_COLUMNS = _columns(
+    job_id="text", account_id="text", deleted_at="timestamp", restored_at="timestamp"
+)
 SNAPSHOT_COLUMNS = _columns(
     job_id="text", account_id="text", observed_at="timestamp", status="text", **_COUNTER_TYPES
 )

@@ -16,11 +16,15 @@ class SyncStats:
     messages_expected: int = 0
     jobs_synced: int = 0
     jobs_skipped: int = 0
+    # jobs in flight the listing shows as they were at their last complete fetch (see fetched)
+    jobs_unchanged: int = 0
     jobs_deleted: int = 0
     requests: int = 0
     retries: int = 0
     cursor_restarts: int = 0
     rows_rejected: int = 0
+    # rows fetched again as they are stored: not written again (see changes)
+    rows_unchanged: int = 0
     rows_by_status: Counter = field(default_factory=Counter)
     job_errors: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)

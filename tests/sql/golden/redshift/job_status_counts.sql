@@ -7,6 +7,17 @@ WITH jobs AS (
   SELECT
     *
   FROM reporting.stg_bulk_job_messages
+), rejected AS (
+  SELECT
+    *
+  FROM reporting.stg_bulk_job_messages_rejected
+), rejected_counts AS (
+  SELECT
+    job_id AS job_id,
+    COUNT(*) AS count_rejected
+  FROM rejected
+  GROUP BY
+    job_id
 ), counts AS (
   SELECT
     job_id AS job_id,
@@ -65,6 +76,7 @@ WITH jobs AS (
     CAST(COALESCE(counts.count_cancelled, 0) AS BIGINT) AS count_cancelled,
     CAST(COALESCE(counts.count_skipped, 0) AS BIGINT) AS count_skipped,
     CAST(COALESCE(counts.count_other, 0) AS BIGINT) AS count_other,
+    CAST(COALESCE(rejected_counts.count_rejected, 0) AS BIGINT) AS count_rejected,
     CAST(COALESCE(counts.count_retried, 0) AS BIGINT) AS count_retried,
     CAST(COALESCE(counts.count_awaiting_retry, 0) AS BIGINT) AS count_awaiting_retry,
     CAST(COALESCE(counts.total_retries, 0) AS BIGINT) AS total_retries,
@@ -74,6 +86,8 @@ WITH jobs AS (
   FROM jobs
   LEFT JOIN counts
     ON counts.job_id = jobs.job_id
+  LEFT JOIN rejected_counts
+    ON rejected_counts.job_id = jobs.job_id
 ), final AS (
   SELECT
     *,

@@ -30,6 +30,7 @@ WITH jobs AS (
     jobs.api_count_discovered AS api_count_discovered,
     counts.count_messages AS loaded_count_messages,
     counts.count_messages - COALESCE(jobs.api_count_discovered, 0) AS diff_total,
+    counts.count_rejected AS count_rejected,
     jobs.api_count_successful AS api_count_successful,
     counts.count_completed AS loaded_count_completed,
     counts.count_completed - COALESCE(jobs.api_count_successful, 0) AS diff_successful,
@@ -60,7 +61,16 @@ WITH jobs AS (
       AND diff_skipped = 0
       AND diff_cancelled = 0
       AND diff_pending = 0
-    ) AS is_consistent
+    ) AS is_consistent,
+    (
+      count_rejected > 0
+      AND diff_total + count_rejected = 0
+      AND diff_successful <= 0
+      AND diff_failed <= 0
+      AND diff_skipped <= 0
+      AND diff_cancelled <= 0
+      AND diff_pending <= 0
+    ) AS is_explained_by_rejected
   FROM compared
 ), final AS (
   SELECT
@@ -72,6 +82,8 @@ WITH jobs AS (
       THEN 'in_progress'
       WHEN NOT is_fully_synced
       THEN 'incomplete_sync'
+      WHEN is_explained_by_rejected
+      THEN 'explained_by_rejected'
       ELSE 'inconsistent'
     END AS reconciliation_status
   FROM checked

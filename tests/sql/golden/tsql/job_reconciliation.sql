@@ -1,4 +1,4 @@
-/* Mart: one row per job (job_id): the API's own counters beside the counts of the messages */ /* loaded for it, their differences (loaded minus API) and whether they agree. A job still in */ /* progress may legitimately disagree (it moved between the two reads): it is flagged */ /* in_progress, not inconsistent. A job whose latest fetch did not finish, or was limited by */ /* --status (a subset on purpose), is flagged incomplete_sync: its rows cannot be judged. */ /* Jobs without a sync-state row (loaded before it existed) count as fully synced. */ /* incremental: job_id */
+/* Mart: one row per job (job_id): the API's own counters beside the counts of the messages */ /* loaded for it, their differences (loaded minus API) and whether they agree. A job still in */ /* progress may legitimately disagree (it moved between the two reads): it is flagged */ /* in_progress, not inconsistent. A job whose latest fetch did not finish, or was limited by */ /* --status (a subset on purpose), is flagged incomplete_sync: its rows cannot be judged. */ /* Jobs without a sync-state row (loaded before it existed) count as fully synced. A settled job */ /* whose only shortfall is its items set aside as not loadable (count_rejected: loaded plus */ /* rejected is what the API counted, and no status has more loaded than counted) is flagged */ /* explained_by_rejected: accounted for, not lost (settled_jobs__rejected_items names them). */ /* incremental: job_id */
 WITH jobs AS (
   SELECT
     *
@@ -32,6 +32,7 @@ WITH jobs AS (
     jobs.api_count_discovered AS api_count_discovered,
     counts.count_messages AS loaded_count_messages,
     counts.count_messages - COALESCE(jobs.api_count_discovered, 0) AS diff_total,
+    counts.count_rejected AS count_rejected,
     jobs.api_count_successful AS api_count_successful,
     counts.count_completed AS loaded_count_completed,
     counts.count_completed - COALESCE(jobs.api_count_successful, 0) AS diff_successful,
@@ -64,7 +65,18 @@ WITH jobs AS (
       AND diff_pending = 0
       THEN 1
       ELSE 0
-    END AS BIT) AS is_consistent
+    END AS BIT) AS is_consistent,
+    CAST(CASE
+      WHEN count_rejected > 0
+      AND diff_total + count_rejected = 0
+      AND diff_successful <= 0
+      AND diff_failed <= 0
+      AND diff_skipped <= 0
+      AND diff_cancelled <= 0
+      AND diff_pending <= 0
+      THEN 1
+      ELSE 0
+    END AS BIT) AS is_explained_by_rejected
   FROM compared
 ), final AS (
   SELECT
@@ -76,6 +88,8 @@ WITH jobs AS (
       THEN 'in_progress'
       WHEN NOT is_fully_synced <> 0
       THEN 'incomplete_sync'
+      WHEN is_explained_by_rejected <> 0
+      THEN 'explained_by_rejected'
       ELSE 'inconsistent'
     END AS reconciliation_status
   FROM checked
