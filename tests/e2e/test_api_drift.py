@@ -15,7 +15,7 @@ import pytest
 from cf_bulk_sync.run_result import SCHEMA
 from cf_bulk_sync.simulator import Simulator, World
 
-from ..support.cli import cli, cli_env
+from ..support.cli import EVERY_RUN_FETCHES, cli, cli_env
 from ..support.warehouse import query
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -133,7 +133,9 @@ def test_a_scheduled_series_stays_exact_through_drift(kind: str, tmp_path: Path)
     world = World(seed=11, jobs=12, messages=(0, 60))
     with Simulator(world) as sim:
         # pages of 20: jobs have several, so paging drifts (empty pages, a 404 on page 2) bite
-        env = cli_env(sim, tmp_path, SOURCES__CLOUDFLARE_EMAIL_SECURITY__PER_PAGE="20")
+        env = cli_env(
+            sim, tmp_path, SOURCES__CLOUDFLARE_EMAIL_SECURITY__PER_PAGE="20", **EVERY_RUN_FETCHES
+        )
         database = Path(env["DESTINATION__DUCKDB__CREDENTIALS"])
         codes = []
         schema = json.loads(SCHEMA.read_text())

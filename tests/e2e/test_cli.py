@@ -99,7 +99,10 @@ def test_debug_before_or_after_the_command_shows_the_traceback_redacted(
     [
         pytest.param(["--account-id", "nope"], {}, "Invalid account id 'nope'", id="account"),
         pytest.param(
-            ["--job-id", "123"], {}, "Invalid job id '123': it must be a UUID", id="job-id"
+            ["--job-id", "../jobs"],
+            {},
+            "Invalid job id '../jobs': it must be the job's id as the API lists it",
+            id="job-id",
         ),
         pytest.param(
             [],

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from cf_bulk_sync import source
 from cf_bulk_sync.cli.summary import format_summary
 from cf_bulk_sync.loading.pipeline import make_pipeline, sync
 from cf_bulk_sync.outcome import decide
 from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator
 from cf_bulk_sync.source import quarantine
+from cf_bulk_sync.source import resources as source
 from cf_bulk_sync.source.helpers import shape_messages
 
-from ..support.cli import cli, cli_env
+from ..support.cli import EVERY_RUN_FETCHES, cli, cli_env
 from ..support.payloads import MESSAGE_PAYLOADS, plant
 from ..support.syncer import small_world
 from ..support.warehouse import query
@@ -136,12 +136,11 @@ def test_a_shape_bug_the_destination_refuses_stops_at_most_max_load_attempts_run
     the merged messages), so that the second run's merge hits a NOT NULL constraint in the
     destination. From then on the installed CLI retries the package, sets it aside after the
     third failure (exit 3) and loads again: exact data, no run after it fails."""
-    from cf_bulk_sync.loading import pipeline as loading
 
     world = small_world()
     with Simulator(world, drift={"added-list"}) as sim:
-        env = cli_env(sim, tmp_path)
-        original = loading.cloudflare_email_security
+        env = cli_env(sim, tmp_path, **EVERY_RUN_FETCHES)
+        original = source.cloudflare_email_security
 
         def nested(*args, **kwargs):  # type: ignore[no-untyped-def]
             made = original(*args, **kwargs)
@@ -152,13 +151,14 @@ def test_a_shape_bug_the_destination_refuses_stops_at_most_max_load_attempts_run
         with monkeypatch.context() as m:
             for name in ("DLT_DATA_DIR", "DESTINATION__DUCKDB__CREDENTIALS"):
                 m.setenv(name, env[name])
-            m.setattr(loading, "cloudflare_email_security", nested)
+            m.setattr(source, "cloudflare_email_security", nested)
             for _ in range(2):  # the first appends, the second's merge is refused
                 result = sync(
                     make_pipeline(),
                     account_id=world.account_id,
                     api_token=DEFAULT_TOKEN,
                     base_url=sim.base_url,
+                    refetch_unchanged_after=0,
                 )
                 sim.advance()
         assert "NOT NULL constraint failed" in (result.error or ""), result.error

@@ -27,6 +27,12 @@ def environment(**extra: str) -> dict[str, str]:
     return {**inherited, **extra}
 
 
+# For tests that compare in-flight statuses with the simulator's truth after time moves: by
+# default a job whose listing counters did not change is not fetched again for an hour, so a
+# message's move among PENDING, DISCOVERING and PROCESSING may lag (docs/scheduled-cost.md).
+EVERY_RUN_FETCHES = {"SOURCES__CLOUDFLARE_EMAIL_SECURITY__REFETCH_UNCHANGED_AFTER": "0"}
+
+
 def cli_env(
     sim: Simulator, folder: Path, token: str = DEFAULT_TOKEN, **extra: str
 ) -> dict[str, str]:

@@ -102,7 +102,7 @@ def test_every_path_gives_the_same_table(tmp_path: Path, monkeypatch: pytest.Mon
     json_to_arrow = load(tmp_path, "json", [dict(i) for i in items])
     monkeypatch.setattr("cf_bulk_sync.source.client.read_message_page", lambda content: None)
     dicts_to_arrow = load(tmp_path, "dicts", [dict(i) for i in items])
-    monkeypatch.setattr("cf_bulk_sync.source.to_arrow", lambda rows: None)
+    monkeypatch.setattr("cf_bulk_sync.source.resources.to_arrow", lambda rows: None)
     rows = load(tmp_path, "rows", [dict(i) for i in items])
     assert json_to_arrow == dicts_to_arrow == rows
     # the Arrow paths hash alike: a page read either way is not written again
@@ -187,7 +187,7 @@ def test_an_empty_page_and_repeated_ids() -> None:
 def test_only_the_json_column_notice_is_silenced() -> None:
     import logging
 
-    from cf_bulk_sync.source.arrow_pages import JsonColumnNotice
+    from cf_bulk_sync.loading.log_lines import JsonColumnNotice
 
     notice = JsonColumnNotice()
 

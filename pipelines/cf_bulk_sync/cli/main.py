@@ -72,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
 def show(outcome: RunOutcome, title: str = "cf-bulk-sync run", out: TextIO | None = None) -> None:
     """Prints the outcome: the summary and the models on `out` (stdout), what failed on
     stderr."""
-    from ..source.helpers import printable
+    from ..safe_text import printable
     from .summary import format_build, format_summary
 
     out = out or sys.stdout

@@ -2,7 +2,7 @@
 
 from ..models.runner import WARN, BuildResult, describe_failure
 from ..outcome import RunOutcome
-from ..source.helpers import printable
+from ..safe_text import printable
 
 LIMIT = 500  # characters of one text in the summary
 

@@ -27,18 +27,17 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ..errors import CfBulkSyncError, ConfigurationError
 from ..ops.signals import StopRequest
-from ..source import SyncStats, cloudflare_email_security
-from ..source.arrow_pages import quiet_json_column_notice
 from ..source.secrets import RedactingFilter
 from ..source.settings import MESSAGES_TABLE
+from ..source.stats import SyncStats
 from .credentials import PASSWORD_FIX, describe_missing, postgres_destination
 from .dlt_defaults import DEFAULT_PIPELINE
 from .dlt_defaults import install as install_defaults
 from .first_load import can_append_to, remove_repeated_rows
 from .housekeeping import prune_loaded_packages
+from .log_lines import quiet_json_column_notice
 from .schema_changes import SchemaChange, loaded_changes
 from .set_aside import count_failure, is_package_fault, max_load_attempts, set_aside
-from .stored_rows import DestinationHashes
 from .working_folder import damaged_state, describe_toml_error
 
 PIPELINE_NAME = DEFAULT_PIPELINE
@@ -278,6 +277,10 @@ def _sync(
                     f"removed {repeated} copies of message rows that the crashed run's"
                     " load job had written twice"
                 )
+    # the source is imported here, by the sync alone: the reading commands make pipelines too
+    from ..source.resources import cloudflare_email_security
+    from .stored_rows import DestinationHashes
+
     args: dict[str, Any] = {k: v for k, v in source_args.items() if v not in (None, [], ())}
     hashes = DestinationHashes(pipeline)  # rows stored as they are listed are not written again
     source = cloudflare_email_security(

@@ -20,16 +20,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlglot import exp
 
 from ..errors import ModelError
 from ..source import settings
 from . import reason_texts
-
-if TYPE_CHECKING:
-    from .runner import Model
+from .model import Model
 
 STATE_TABLE = "_model_builds"
 CHANGED_TABLE = "_model_changed_jobs"
@@ -136,7 +134,7 @@ def plan(
     dialect: str,
     full: bool,
     targets: dict[str, str],
-    models: "Iterable[Model]",
+    models: Iterable[Model],
 ) -> Plan:
     """Whether this build can update in place. `targets` are the qualified names of the
     models and of `STATE_TABLE`."""

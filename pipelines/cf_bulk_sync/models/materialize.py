@@ -4,29 +4,27 @@ changed jobs' rows (see `incremental` for which jobs and when)."""
 
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlglot import exp
 
 from ..errors import ModelError
 from .dialects import create_table_sql, create_view_sql
 from .incremental import KEY, filled
-
-if TYPE_CHECKING:
-    from .runner import Model
+from .model import Model
 
 # a model's statement, compiled for the destination (or kept from an earlier build)
-Statement = Callable[["Model"], str]
+Statement = Callable[[Model], str]
 
 
-def create_sql(model: "Model", target: str, select: exp.Expression, dialect: str) -> str:
+def create_sql(model: Model, target: str, select: exp.Expression, dialect: str) -> str:
     """The statement that creates `model` as `target`: a view or a table (see `Model`)."""
     if model.is_view:
         return create_view_sql(target, select, dialect)
     return create_table_sql(target, select, dialect)
 
 
-def replace(client: Any, model: "Model", target: str, create: str) -> None:
+def replace(client: Any, model: Model, target: str, create: str) -> None:
     """Drops what `target` was and creates it again (`create`), in one transaction."""
     kind, other = ("VIEW", "TABLE") if model.is_view else ("TABLE", "VIEW")
     # staging was a table before it was a view: drop what an older version made. The statement
@@ -40,7 +38,7 @@ def replace(client: Any, model: "Model", target: str, create: str) -> None:
 
 def update_marts(
     client: Any,
-    models: list["Model"],
+    models: list[Model],
     targets: dict[str, str],
     create: Statement,
     insert: Statement,
@@ -62,7 +60,7 @@ def update_marts(
         run(model, client.execute_sql, filled(insert(model), values))
 
 
-def run(model: "Model", execute: Callable[[str], Any], sql: str) -> None:
+def run(model: Model, execute: Callable[[str], Any], sql: str) -> None:
     try:
         execute(sql)
     except Exception as e:  # noqa: BLE001 - name the model that failed

@@ -24,10 +24,11 @@ from ..errors import ModelError
 from ..source import settings
 from . import incremental, materialize, reason_texts
 from .dialects import dialect_of, portable
+from .model import Model
+from .relations import qualified, reporting_dataset
 from .sql_cache import CACHE_FILE, SqlCache
 from .sql_files import assertion_files, model_files, sql_root
 
-REPORTING_SUFFIX = "_reporting"
 log = logging.getLogger(__name__)
 SHOWN_ROWS = 5
 
@@ -44,28 +45,6 @@ RAW_TABLES: dict[str, Mapping[str, Mapping[str, Any]]] = {
     reason_texts.TABLE: reason_texts.COLUMNS,
 }
 _EMPTY_TYPES = {"timestamp": "timestamp with time zone", "bigint": "bigint", "bool": "boolean"}
-
-
-@dataclass
-class Model:
-    name: str
-    path: Path
-    # the model's parsed SQL, made when first asked for (`tree`): a build whose statements are
-    # all kept (see sql_cache) needs none
-    parse: Callable[[], exp.Expression] = field(repr=False)
-    reads: set[str]
-    # marts built per job (`-- incremental: job_id`): see `incremental`
-    key: str | None = None
-
-    @functools.cached_property
-    def tree(self) -> exp.Expression:
-        return self.parse()
-
-    @property
-    def is_view(self) -> bool:
-        """Staging models are views: they only rename and cast, so a table would copy every
-        raw row on every build. Marts are tables: BI tools read them."""
-        return self.path.parent.name == "staging"
 
 
 # (table, dataset) -> the table's qualified, quoted name; dataset None is the raw dataset
@@ -116,23 +95,6 @@ class BuildResult:
     def warnings(self) -> list[AssertionResult]:
         """Failed checks of severity `warn`: reported, never blocking."""
         return [a for a in self.failed_assertions if a.severity == WARN]
-
-
-def reporting_dataset(pipeline: dlt.Pipeline) -> str:
-    """Where the models land: `<dataset>_reporting` beside the raw dataset."""
-    return pipeline.dataset_name + REPORTING_SUFFIX
-
-
-def qualified(client: Any, name: str, dataset: str | None = None) -> str:
-    """A table's name as the destination writes it: in `dataset`, or the raw dataset."""
-    return ".".join(client.make_qualified_table_name_path(name, dataset_name=dataset))
-
-
-def no_models_yet(pipeline: dlt.Pipeline) -> ModelError:
-    return ModelError(
-        f"No models in {reporting_dataset(pipeline)} yet: run `cf-bulk-sync run` or"
-        " `cf-bulk-sync models` first"
-    )
 
 
 def load_models(sql_dir: Path | None = None, cache: SqlCache | None = None) -> list[Model]:

@@ -15,8 +15,8 @@ from typing import Any
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from ..models.runner import no_models_yet, qualified, reporting_dataset
-from ..source.helpers import printable
+from ..models.relations import no_models_yet, qualified, reporting_dataset
+from ..safe_text import printable
 from .palette import BACKGROUND, LINE, STATUS_COLOURS
 from .reader import read_only_client
 

@@ -7,8 +7,8 @@ import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from ..errors import ConfigurationError
-from ..models.runner import no_models_yet, qualified, reporting_dataset
-from ..source.helpers import printable
+from ..models.relations import no_models_yet, qualified, reporting_dataset
+from ..safe_text import printable
 from .reader import read_only_client
 
 # API texts (reasons, destinations, statuses) are shown cut to this many characters: one reason

@@ -11,7 +11,6 @@ building a Python object per message (most of a sync's time went into making, co
 freeing those); a page it declines is parsed the ordinary way and goes through `to_arrow`.
 """
 
-import logging
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -264,22 +263,3 @@ class ArrowBatch:
         if self._tables:
             yield pa.concat_tables(self._tables)
         self._tables, self._count = [], 0
-
-
-class JsonColumnNotice(logging.Filter):
-    """Drops dlt's warning that the Arrow and declared hints of `bulk_job_messages` differ.
-
-    The one difference is `message`: declared JSON, and Arrow can carry JSON only as text. dlt
-    keeps the declared type, which is what we want, but warns on every item, burying a cron
-    log. The test loading the same data through both paths guards the tables' real shape.
-    """
-
-    NOTICE = "In resource: bulk_job_messages, when merging arrow schema with dlt schema"
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith(self.NOTICE)
-
-
-def quiet_json_column_notice(logger: logging.Logger) -> None:
-    if not any(isinstance(f, JsonColumnNotice) for f in logger.filters):
-        logger.addFilter(JsonColumnNotice())

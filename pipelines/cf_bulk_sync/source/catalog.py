@@ -5,9 +5,10 @@ from typing import Any
 
 from dlt.common import logger
 
+from ..safe_text import printable
 from .client import CloudflareClient
 from .errors import CfBulkSyncError, CursorRejectedError, JobNotServedError, NotFoundError
-from .helpers import is_job_id, printable
+from .helpers import is_job_id
 from .quarantine import problem
 from .settings import JOB_INTEGERS
 

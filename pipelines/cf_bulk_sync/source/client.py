@@ -16,6 +16,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.typing import Hooks
 from requests.auth import AuthBase
 
+from ..safe_text import printable
 from . import settings
 from .arrow_pages import drop_repeated, is_arrow_page, read_message_page
 from .budget import RequestBudget
@@ -37,7 +38,6 @@ from .errors import (
     describe_errors,
 )
 from .fetcher import record_wait
-from .helpers import printable
 from .paginators import CloudflareCursorPaginator
 from .retrying import DeadlineExceeded, RetryingSessions
 from .stats import SyncStats

@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow.compute as pc
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
+from ..safe_text import printable
 from . import quarantine, settings
 from .arrow_pages import count_statuses, is_arrow_page, stamp
 from .errors import ConfigurationError, StoppedBySignal
@@ -95,14 +96,6 @@ def validate_account_ids(account_ids: list[str]) -> list[str]:
 def is_job_id(value: Any) -> bool:
     """A job id that is safe in a URL path and as a key (see `_JOB_ID`)."""
     return isinstance(value, str) and bool(_JOB_ID.match(value))
-
-
-def printable(value: Any, limit: int = 120) -> str:
-    """A value from the API made safe to show in one line: control characters escaped (no
-    forged lines, no terminal escapes) and cut at `limit` characters."""
-    text = repr(value) if not isinstance(value, str) else value
-    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def keep_ours(item: dict[str, Any]) -> None:
