@@ -64,6 +64,9 @@ class RunOutcome:
     run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
+    # the whole run's seconds (lock, sync, models, record); the command line's own, imports
+    # included, when it ran it (see cli.main)
+    seconds: float | None = None
 
     @property
     def warnings(self) -> list[str]:

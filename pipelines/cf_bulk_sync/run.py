@@ -5,6 +5,7 @@
 the caller shows the outcome.
 """
 
+import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -58,7 +59,13 @@ def run_once(options: RunOptions) -> RunOutcome:
     warehouse lock: readers finish first, see ops.lock), then the models, records the run in
     `sync_runs` and publishes a BI snapshot when asked to. SIGINT and SIGTERM stop it at the
     next page boundary (see ops.signals)."""
-    started = datetime.now(UTC)
+    started, began = datetime.now(UTC), time.monotonic()
+    outcome = _run_once(options, started)
+    outcome.seconds = time.monotonic() - began
+    return outcome
+
+
+def _run_once(options: RunOptions, started: datetime) -> RunOutcome:
     try:
         pipeline = pipeline_for(options)
         if options.publish and pipeline.destination.destination_name != "duckdb":

@@ -21,6 +21,7 @@ def run_result(outcome: RunOutcome) -> dict[str, Any]:
         "run_id": outcome.run_id,
         "started_at": _iso(outcome.started_at),
         "finished_at": _iso(outcome.finished_at) if outcome.finished_at else None,
+        "seconds": round(outcome.seconds, 3) if outcome.seconds is not None else None,
         "status": outcome.status.value,
         "exit_code": int(outcome.exit_code),
         "destination": result.destination if result else None,
@@ -44,6 +45,7 @@ def run_result(outcome: RunOutcome) -> dict[str, Any]:
         "requests": stats.requests if stats else 0,
         "retries": stats.retries if stats else 0,
         "cursor_restarts": stats.cursor_restarts if stats else 0,
+        "budget_waited_seconds": round(stats.budget_waited, 3) if stats else 0,
         "warnings": outcome.warnings,
         "schema_changes": [c.as_dict() for c in result.schema_changes] if result else [],
         "assertions": [

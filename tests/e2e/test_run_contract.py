@@ -262,6 +262,23 @@ def test_the_json_result_follows_its_schema(
     assert (locked_out["status"], locked_out["exit_code"]) == ("failed", 1)
 
 
+def test_ok_in_is_the_whole_commands_time(env: dict[str, str], tmp_path: Path) -> None:
+    """The summary's time includes the imports, the models and the run record, not only the
+    sync: before, a 4.1 s command said "OK in 1.0s"."""
+    began = time.monotonic()
+    result = cli("run", "--json", env=env, cwd=tmp_path)
+    wall = time.monotonic() - began
+    assert result.returncode == 0, result.stderr
+    seconds = json.loads(result.stdout)["seconds"]
+    assert f"OK in {seconds:.1f}s" in result.stderr
+    record = duckdb.connect(env["DESTINATION__DUCKDB__CREDENTIALS"], read_only=True)
+    (synced,) = record.execute(
+        "select duration_seconds from cloudflare_email_security.sync_runs"
+    ).fetchone()
+    # the interpreter's start and exit are all it leaves out
+    assert synced < seconds <= wall and seconds >= 0.5 * wall
+
+
 def test_progress_in_a_log_every_n_seconds(tmp_path: Path) -> None:
     with slow_world() as sim:
         env = cli_env(sim, tmp_path, SOURCES__CLOUDFLARE_EMAIL_SECURITY__PER_PAGE="50")

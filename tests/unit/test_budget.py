@@ -40,3 +40,13 @@ def test_no_window_ever_holds_more_than_the_budget() -> None:
 def test_budget_rejects_nonsense() -> None:
     with pytest.raises(ValueError):
         RequestBudget(0, 10)
+
+
+def test_a_wait_is_told_with_its_length_and_reason() -> None:
+    t = FakeTime()
+    told: list[tuple[float, str]] = []
+    budget = RequestBudget(1, 10.0, clock=lambda: t.now, sleep=t.sleep)
+    budget.on_wait = lambda seconds, why: told.append((seconds, why))
+    budget.acquire()
+    budget.acquire()
+    assert told == [(10.25, "1 requests per 10s, spent by this run")]

@@ -174,3 +174,46 @@ def test_clients_of_one_token_share_its_budget(tmp_path: Path) -> None:
 def test_shared_budget_validates_like_the_in_process_one() -> None:
     with pytest.raises(ValueError):
         shared_budget(TOKEN, 0, 10.0, print)
+
+
+def test_the_file_is_visited_once_per_batch_and_unused_slots_lapse(tmp_path: Path) -> None:
+    t = FakeTime()
+    t.now = 1000.0
+    path = tmp_path / "w.json"
+    window = FileWindow(path, [].append, batch=5, hold=1.0)
+    budget = RequestBudget(20, 10.0, clock=lambda: t.now, sleep=t.sleep, window=window)
+    for _ in range(5):
+        budget.acquire()
+    assert window.visits == 1 and len(json.loads(path.read_text())["sent"]) == 5
+    t.now = 1002.0  # past the hold: the next request visits the file again
+    budget.acquire()
+    assert window.visits == 2 and len(json.loads(path.read_text())["sent"]) == 10
+
+
+def test_batches_of_two_processes_never_overspend_the_window(tmp_path: Path) -> None:
+    """Every slot a batch hands out is in the file: two windows taking batches from one file
+    are granted at most the limit together, and the rest wait."""
+    t = FakeTime()
+    t.now = 1000.0
+    windows = [FileWindow(tmp_path / "w.json", [].append, batch=4, hold=5.0) for _ in range(2)]
+    budgets = [
+        RequestBudget(10, 10.0, clock=lambda: t.now, sleep=lambda s: None, window=w)
+        for w in windows
+    ]
+    granted = 0
+    for _ in range(6):
+        for b in budgets:
+            if b._window.take(t.now, 10.25, 10) == 0:
+                granted += 1
+    assert granted == 10
+
+
+def test_a_shared_budget_batches_only_a_large_budget(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path))
+    big = shared_budget(TOKEN, 1200, 300.0, [].append)
+    small = shared_budget(TOKEN, 60, 10.0, [].append)
+    assert isinstance(big._window, FileWindow) and isinstance(small._window, FileWindow)
+    assert big._window.batch == 10 and small._window.batch == 1
+    # a slot handed out up to `hold` late is still inside our longer window
+    assert 2 * big._window.hold <= big.margin_seconds
+    assert big.shared and "other runs" in big.describe_wait()

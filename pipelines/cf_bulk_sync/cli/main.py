@@ -51,6 +51,9 @@ def _run(args: argparse.Namespace) -> int:
             ),
         )
     )
+    from .. import STARTED
+
+    outcome.seconds = time.monotonic() - STARTED  # the whole command: imports included
     if args.debug and outcome.sync is not None and outcome.sync.trace:
         print(outcome.sync.trace, file=sys.stderr, end="")
     if args.summary_json:

@@ -15,8 +15,11 @@ def format_summary(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> str:
         return f"{title}: {label}: {outcome.error}"
     stats = result.stats
     when = outcome.started_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+    # the whole command's time where the command line measured it (imports, models and the
+    # record included), else the run's
+    seconds = outcome.seconds if outcome.seconds is not None else result.seconds
     lines: list[str] = [
-        f"{title}: {label} in {result.seconds:.1f}s at {when} (run {outcome.run_id},"
+        f"{title}: {label} in {seconds:.1f}s at {when} (run {outcome.run_id},"
         f" destination {result.destination}, dataset {result.dataset})"
     ]
     if result.finished_pending:
@@ -28,7 +31,13 @@ def format_summary(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> str:
     )
     lines.append(
         f"  requests: {stats.requests} ({stats.retries} retries,"
-        f" {stats.cursor_restarts} cursor restarts)"
+        f" {stats.cursor_restarts} cursor restarts"
+        + (
+            f"; waited {stats.budget_waited:.0f}s for the request budget"
+            if stats.budget_waited >= 1
+            else ""
+        )
+        + ")"
     )
     by_status = ", ".join(f"{s} {n}" for s, n in sorted(stats.rows_by_status.items()))
     if result.loaded or not stats.rows:

@@ -21,8 +21,19 @@ DEFAULT_INTERVAL = 10.0
 LOGGER = logging.getLogger("cf_bulk_sync.progress")
 
 
-def describe(stats: "SyncStats", elapsed: float) -> str:
-    """One line of figures: what a person wants to know about a run in progress."""
+def describe(stats: "SyncStats", elapsed: float, now: float | None = None) -> str:
+    """One line of figures: what a person wants to know about a run in progress, led by a
+    wait for the request budget while one lasts (a run asleep must say why)."""
+    left = stats.budget_wait_until - (time.monotonic() if now is None else now)
+    waiting = (
+        f"waiting {left:.0f}s for the request budget ({stats.budget_wait_reason}); "
+        if left > 0.5
+        else ""
+    )
+    return waiting + _figures(stats, elapsed)
+
+
+def _figures(stats: "SyncStats", elapsed: float) -> str:
     if not stats.jobs_todo and not stats.jobs_seen:
         return f"listing jobs; {stats.requests} requests in {elapsed:.0f}s"
     rate = stats.requests / elapsed if elapsed > 0 else 0.0

@@ -15,9 +15,18 @@ from dlt.common import logger
 
 from .errors import RateLimitedError
 
+# a wait this long is a warning in the log, not only a debug line: a run that sleeps minutes
+# at 0% CPU must say why (the first run after a big backfill waits for the shared window)
+NOTABLE_WAIT = 5.0
+
 # a slot whose time is up within rounding error is free: otherwise the wait rounds to nothing
 # and the caller's loop never ends
 EPSILON = 1e-6
+
+
+def margin_seconds(window_seconds: float) -> float:
+    """How much longer than Cloudflare's our window is (see `RequestBudget`)."""
+    return max(0.25, window_seconds * 0.01)
 
 
 class Window(Protocol):
@@ -68,13 +77,16 @@ class RequestBudget:
         # the way (a new connection, a slow network) would otherwise fall into the next window
         # at Cloudflare's end. Measured with the simulator: 63 arrivals in a 10 s window for a
         # budget of 60 without the margin.
-        self.margin_seconds = max(0.25, window_seconds * 0.01)
+        self.margin_seconds = margin_seconds(window_seconds)
         self._clock = clock
         self._sleep = sleep
         self._window: Window = window if window is not None else MemoryWindow()
         self._lock = threading.Lock()
         self.waited_seconds = 0.0
         self._blocked: str | None = None
+        # told of every wait: (seconds, why); the run's stats show it on the progress line
+        self.on_wait: Callable[[float, str], None] | None = None
+        self.shared = False  # the window is shared with the token's other processes
 
     def block(self, reason: str) -> None:
         """Cloudflare blocked the token: no thread may send another request this run."""
@@ -90,9 +102,21 @@ class RequestBudget:
                 wait = self._window.take(self._clock(), span, self.max_requests)
             if wait <= 0:
                 return
-            logger.info(
-                f"Request budget of {self.max_requests} per {self.window_seconds:g}s spent;"
-                f" waiting {wait:.1f}s"
-            )
+            reason = self.describe_wait()
+            if wait >= NOTABLE_WAIT:
+                logger.warning(f"waiting {wait:.0f}s for the request budget: {reason}")
+            else:
+                logger.info(f"waiting {wait:.1f}s for the request budget: {reason}")
+            if self.on_wait is not None:
+                self.on_wait(wait, reason)
             self.waited_seconds += wait
             self._sleep(wait)
+
+    def describe_wait(self) -> str:
+        """Why a request waits, in words: the budget and whose requests spent it."""
+        spent = (
+            "spent by this run and the token's other runs on this host"
+            if self.shared
+            else "spent by this run"
+        )
+        return f"{self.max_requests} requests per {self.window_seconds:g}s, {spent}"

@@ -4,6 +4,7 @@ request budget, restarts). Also the two calls of `cf-bulk-sync check`: the token
 and one page of an account's job list."""
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -117,6 +118,10 @@ class CloudflareClient:
         self.max_attempts = max_attempts
         budget = budget or RequestBudget(
             settings.DEFAULT_BUDGET_REQUESTS, settings.DEFAULT_BUDGET_SECONDS
+        )
+        # a wait for the budget shows on the progress line (see ops.progress)
+        budget.on_wait = lambda seconds, why: self.stats.waiting_for_budget(
+            seconds, why, time.monotonic()
         )
         self._auth = auth
         self._sessions = RetryingSessions(

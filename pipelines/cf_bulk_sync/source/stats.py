@@ -26,6 +26,11 @@ class SyncStats:
     # rows fetched again as they are stored: not written again (see changes)
     rows_unchanged: int = 0
     rows_by_status: Counter = field(default_factory=Counter)
+    # the request budget (see budget): seconds waited for it, and while a wait lasts, when
+    # it ends (time.monotonic) and why, for the progress line
+    budget_waited: float = 0.0
+    budget_wait_until: float = 0.0
+    budget_wait_reason: str = ""
     job_errors: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     # every text kept here is redacted: it reaches the terminal, sync_runs and the dashboard
@@ -43,6 +48,12 @@ class SyncStats:
     def job_failed(self, job_id: str, message: str) -> None:
         with self._lock:
             self.job_errors[job_id] = self.redactor(message)
+
+    def waiting_for_budget(self, seconds: float, reason: str, now: float) -> None:
+        with self._lock:
+            self.budget_waited += seconds
+            self.budget_wait_until = now + seconds
+            self.budget_wait_reason = reason
 
     def warn(self, message: str) -> None:
         with self._lock:
