@@ -53,6 +53,12 @@ def run_result(outcome: RunOutcome) -> dict[str, Any]:
             for a in (build.assertions if build else [])
         ],
         "models_built": len(build.built) if build else 0,
+        # how the marts were updated: every job's rows, or the changed jobs' only
+        "marts": (
+            {"full": build.full, "reason": build.reason or None, "changed_jobs": build.changed_jobs}
+            if build
+            else None
+        ),
         "error": outcome.error,
         "load_ids": list(result.load_ids) if result else [],
         "published": [str(p) for p in outcome.published],

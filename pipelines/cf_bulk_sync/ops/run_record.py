@@ -6,8 +6,11 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import dlt
+import orjson
 from dlt.common import logger
 from dlt.common.schema.typing import TColumnSchema
+from dlt.common.storages.load_package import create_load_id
+from dlt.common.utils import uniq_id
 
 from ..outcome import RunOutcome
 
@@ -103,6 +106,8 @@ def record_run(pipeline: dlt.Pipeline, outcome: RunOutcome) -> dict[str, Any] | 
         )
         return None
     try:
+        if _insert(pipeline, record, outcome.sync.load_ids if outcome.sync else []):
+            return record
         pipeline.run(
             # merged on run_id: a load job run again after a crash must not count a run twice
             dlt.resource(
@@ -118,3 +123,33 @@ def record_run(pipeline: dlt.Pipeline, outcome: RunOutcome) -> dict[str, Any] | 
         pipeline.abort_packages()  # the record's own package, the only one pending
         return None
     return record
+
+
+def _insert(pipeline: dlt.Pipeline, record: dict[str, Any], load_ids: list[str]) -> bool:
+    """Writes the record with one statement into a DuckDB `sync_runs` that has every column,
+    and says whether it did. A dlt run of one row costs a second pipeline run (0.8 s of a 3.8 s
+    run where nothing changed: extract, normalize, a load package, the state); the first
+    record, a new column, or another destination still go through dlt, which creates and
+    evolves the table. The row carries the sync's last load id (or a new one when the sync
+    loaded nothing): `sync_runs` is read by the dashboard and `check`, never by the models'
+    planner, which alone relies on load ids."""
+    if pipeline.destination.destination_name != "duckdb":
+        return False
+    table = pipeline.default_schema.tables.get(RUNS_TABLE)
+    if table is None or not set(COLUMNS) <= set(table.get("columns", {})):
+        return False
+    row = {
+        name: orjson.dumps(value).decode() if COLUMNS[name]["data_type"] == "json" else value
+        for name, value in record.items()
+    }
+    row["_dlt_load_id"] = load_ids[-1] if load_ids else create_load_id()
+    row["_dlt_id"] = uniq_id()
+    with pipeline.sql_client() as client:
+        name = client.make_qualified_table_name(RUNS_TABLE)
+        columns = ", ".join(client.escape_column_name(c) for c in row)
+        marks = ", ".join(["?"] * len(row))
+        with client.begin_transaction():
+            # merged on run_id, as the dlt path is
+            client.execute_sql(f"DELETE FROM {name} WHERE run_id = ?", record["run_id"])
+            client.execute_sql(f"INSERT INTO {name} ({columns}) VALUES ({marks})", *row.values())
+    return True

@@ -129,6 +129,20 @@ class World:
             }
 
     # --- making --------------------------------------------------------------------------
+    def add_job(self, status: str, messages: int) -> str:
+        """A job of `status` with `messages` planned (all made unless it is PENDING), as a
+        benchmark shapes an account: so many jobs in flight, so many settled."""
+        with self.lock:
+            job = self._create_job(status, messages)
+            self.version += 1
+            return str(job.fields["job_id"])
+
+    def progress_job(self, job_id: str) -> None:
+        """One step of time for one job alone (the rest of the account stays as it is)."""
+        with self.lock:
+            self._progress(self.jobs[job_id])
+            self.version += 1
+
     def _create_job(self, status: str, planned: int) -> SimJob:
         rng = self.rng
         action = rng.choice(("MOVE", "MOVE", "RELEASE"))
