@@ -24,6 +24,7 @@ from typing import Any
 import dlt
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset
 from dlt.common.libs.deltalake import DeltaTable, deltalake_storage_options, write_deltalake
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
@@ -122,9 +123,24 @@ class Lake:
                 plain.append(name)
         return delta, plain
 
-    def read(self, url: str) -> Any:
-        """The current version of a Delta table, as an Arrow dataset."""
-        return DeltaTable(url, storage_options=self.options).to_pyarrow_dataset()
+    def create(self, conn: duckdb.DuckDBPyConnection, kind: str, target: str, url: str) -> None:
+        """Creates `target` (a view or a table) of the current version of the Delta table at
+        `url`: DuckDB's own Parquet reader over the version's files (an object store's through
+        dlt's fsspec filesystem, registered on the session). Not deltalake's Arrow dataset:
+        pyarrow cannot evaluate the string filters DuckDB pushes into it (`job_id in (...)`
+        fails: no kernel for string and string_view)."""
+        table = DeltaTable(url, storage_options=self.options)
+        files = ", ".join(_literal(uri) for uri in table.file_uris())
+        if files:
+            conn.execute(
+                f"create {kind} {target} as select * from read_parquet([{files}],"
+                " union_by_name = true)"
+            )
+            return
+        # a table without files (every row deleted): its columns, no rows
+        conn.register("_lake_empty", table.to_pyarrow_dataset().schema.empty_table())
+        conn.execute(f"create table {target} as select * from _lake_empty")
+        conn.unregister("_lake_empty")
 
     def write(self, dataset: str, name: str, table: pa.Table) -> None:
         url = self.url(self.pathlib.join(self.folder(dataset), name))
@@ -187,22 +203,22 @@ def _lay_out(
     raw: dict[str, str],
     writable: bool,
 ) -> None:
+    protocol = lake.fs.protocol
+    if "file" not in ({protocol} if isinstance(protocol, str) else set(protocol)):
+        conn.register_filesystem(lake.fs)
     conn.execute(f'create schema "{dataset}"')
-    for n, (name, url) in enumerate(sorted(raw.items())):
-        conn.register(f"_lake_raw_{n}", lake.read(url))
-        conn.execute(f'create view "{dataset}"."{name}" as select * from _lake_raw_{n}')
+    for name, url in sorted(raw.items()):
+        lake.create(conn, "view", f'"{dataset}"."{name}"', url)
     conn.register("_lake_loads", lake.load_rows())
     conn.execute(f'create table "{dataset}"."{LOADS_TABLE}" as select * from _lake_loads')
+    conn.unregister("_lake_loads")
     reporting, _ = lake.tables(lake.reporting)
     if not reporting:
         return
     conn.execute(f'create schema "{lake.reporting}"')
-    for n, (name, url) in enumerate(sorted(reporting.items())):
-        conn.register(f"_lake_rep_{n}", lake.read(url))
-        kind = "table" if writable else "view"
-        conn.execute(f'create {kind} "{lake.reporting}"."{name}" as select * from _lake_rep_{n}')
-        if writable:
-            conn.unregister(f"_lake_rep_{n}")
+    for name, url in sorted(reporting.items()):
+        # copies when writable: the build updates them in place
+        lake.create(conn, "table" if writable else "view", f'"{lake.reporting}"."{name}"', url)
 
 
 def _write_back(conn: duckdb.DuckDBPyConnection, lake: Lake) -> None:
@@ -282,3 +298,7 @@ def _staging_views(client: SessionClient, pipeline: dlt.Pipeline) -> None:
             )
             create = materialize.create_sql(model, qualify(model.name, reporting), select, "duckdb")
             client.session.execute(create)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
