@@ -24,6 +24,7 @@ from ..support.cli import cli, cli_env
 from ..support.marts import canonical
 from ..support.warehouse import query
 
+# slow: every command is a process of its own (a run takes about 5 s on an idle machine)
 pytestmark = [pytest.mark.e2e]
 
 MARTS = [m.name for m in load_models() if not m.is_view]
@@ -82,6 +83,7 @@ def series(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Series]:
         yield Series(lake, lake_env, folder / "d" / "w.duckdb", duckdb_env, folder, outputs)
 
 
+@pytest.mark.slow
 def test_scheduled_runs_into_a_lake_build_the_marts_duckdb_builds(series: Series) -> None:
     assert "marts: full rebuild (no earlier build recorded)" in series.outputs[0]
     for output in series.outputs[1:]:
@@ -95,6 +97,7 @@ def test_scheduled_runs_into_a_lake_build_the_marts_duckdb_builds(series: Series
     assert jobs.num_rows == count[0][0] == len(set(jobs.column("job_id").to_pylist()))
 
 
+@pytest.mark.slow
 def test_incremental_lake_marts_equal_a_full_rebuild(series: Series) -> None:
     incremental = lake_marts(series.lake)
     full = cli(
@@ -105,6 +108,7 @@ def test_incremental_lake_marts_equal_a_full_rebuild(series: Series) -> None:
     assert lake_marts(series.lake) == incremental
 
 
+@pytest.mark.slow
 def test_report_reads_the_marts_from_the_lake(series: Series) -> None:
     args = ("report", "--top", "5")
     lake = cli(*args, "--destination", "filesystem", env=series.lake_env, cwd=series.folder)
@@ -172,6 +176,7 @@ def s3_server() -> Iterator[str]:
         server.stop()
 
 
+@pytest.mark.slow
 def test_a_run_into_an_s3_compatible_lake_builds_readable_marts(
     s3_server: str, simulator: Simulator, tmp_path: Path
 ) -> None:
