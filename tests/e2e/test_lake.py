@@ -4,6 +4,7 @@ simulator's time moving between them: every run exits 0, the marts (Delta tables
 raw ones) equal those a DuckDB warehouse builds from the same account, incremental builds equal
 a full one, `report` reads them, and Spark reads a mart."""
 
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -124,6 +125,13 @@ def test_report_reads_the_marts_from_the_lake(series: Series) -> None:
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert page.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_check_reads_the_last_run_from_the_lake(series: Series) -> None:
+    checked = cli("check", "--destination", "filesystem", env=series.lake_env, cwd=series.folder)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert re.search(r"ok +last run: \S+, status ok, exit code 0", checked.stdout), checked.stdout
 
 
 @pytest.mark.slow
