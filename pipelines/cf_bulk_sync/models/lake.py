@@ -2,8 +2,8 @@
 
 A lake has no SQL engine of its own, and DuckDB's `delta` extension cannot be relied on (it is
 downloaded on first use). So a build opens DuckDB in-process and lays the lake out in it: every
-raw Delta table of the dataset is a view over its current version, read by the `deltalake`
-package as an Arrow dataset (nothing is copied until DuckDB scans it); dlt's `_dlt_loads`
+raw Delta table of the dataset is a view over its current version (the Parquet files the
+`deltalake` package lists, read by DuckDB: nothing is copied); dlt's `_dlt_loads`
 (JSONL files) is read as a table; the marts and the build record already in the lake
 (`<dataset>_reporting`) are copied in. The runner then builds exactly as on DuckDB, with the
 same SQL, incrementally when it can. When it has written anything, every table of the
@@ -11,8 +11,8 @@ reporting dataset goes back to the lake as a Delta table (`write_deltalake`, mod
 the build record last: a build interrupted between two writes leaves a record older than some
 marts, and the next build updates those jobs again (deleting their rows first), which is exact.
 
-Staging models are views, which Delta has none of: a reader (`open_reader`) makes them again
-over the raw tables, as a build does.
+Staging models are views, which Delta has none of: every session (a build's, a reader's from
+`open_reader`) makes them again over the raw tables, as a build does.
 """
 
 import gzip
@@ -36,6 +36,7 @@ from .runner import RAW_TABLES, compile_query, load_models, present_raw_tables, 
 
 LOADS_TABLE = "_dlt_loads"
 DELTA_LOG = "_delta_log"
+# the fix named when the lake holds plain files
 PLAIN_FILES_FIX = (
     "load them as Delta tables (table_format delta: cf-bulk-sync's default for --destination"
     " filesystem; from Python, dlt.destinations.filesystem(preferred_table_format='delta'))"
@@ -44,9 +45,9 @@ PLAIN_FILES_FIX = (
 
 
 class SessionClient(DuckDbSqlClient):
-    """dlt's DuckDB client over one given connection: the Arrow datasets behind the raw views
-    are registered on that connection, and dlt's pool would hand out duplicates of it, which
-    do not see them."""
+    """dlt's DuckDB client over the session's one connection (dlt's pool would hand out
+    duplicates, and an Arrow table registered on the connection is not seen by them), which
+    notes whether anything was written."""
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, dataset: str) -> None:
         caps = dlt.destinations.duckdb().capabilities()
