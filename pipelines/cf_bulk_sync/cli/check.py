@@ -39,6 +39,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.job_client_impl import SqlJobClientBase
 
 from ..errors import CfBulkSyncError, RunLockedError, WarehouseBusyError
+from ..loading.lake import is_lake
 from ..loading.pipeline import explain, make_pipeline, pipeline_name_of
 from ..loading.schema_changes import stored_changes
 from ..loading.set_aside import clear_set_aside, load_attempts, set_aside_packages
@@ -252,10 +253,20 @@ def destination_check(pipeline: dlt.Pipeline) -> Check:
     return Check(name, OK, f"connected; created and dropped a table in {pipeline.dataset_name}")
 
 
+def _sql_client(pipeline: dlt.Pipeline) -> Any:
+    """The destination's SQL client; a lake's Delta tables laid out in DuckDB (see models.lake:
+    dlt's own client over a lake needs DuckDB's delta extension, downloaded on first use)."""
+    if not is_lake(pipeline):
+        return pipeline.sql_client()
+    from ..models.lake import open_reader  # deltalake is an extra: imported for a lake only
+
+    return open_reader(pipeline)
+
+
 def last_run_check(pipeline: dlt.Pipeline) -> Check:
     """The newest row of `sync_runs`: when, how it ended, its exit code."""
     try:
-        with pipeline.sql_client() as sql:
+        with _sql_client(pipeline) as sql:
             table = sql.make_qualified_table_name(RUNS_TABLE)
             rows = sql.execute_sql(
                 f"select run_id, finished_at, status, exit_code, error from {table}"

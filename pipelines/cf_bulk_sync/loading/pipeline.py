@@ -35,6 +35,7 @@ from .dlt_defaults import DEFAULT_PIPELINE
 from .dlt_defaults import install as install_defaults
 from .first_load import can_append_to, remove_repeated_rows
 from .housekeeping import prune_loaded_packages
+from .lake import lake_destination
 from .log_lines import quiet_json_column_notice
 from .schema_changes import SchemaChange, loaded_changes
 from .set_aside import count_failure, is_package_fault, max_load_attempts, set_aside
@@ -129,6 +130,8 @@ def make_pipeline(
         options["pipelines_dir"] = pipelines_dir
     if destination == "postgres":  # accepts a URL without a password (see credentials)
         options["destination"] = postgres_destination(pipeline_name)
+    if destination == "filesystem":  # Delta tables, so that merges merge (see lake)
+        options["destination"] = lake_destination()
     try:
         return dlt.pipeline(**options)
     except ValueError as e:  # dlt read a state.json it cannot decode

@@ -15,8 +15,19 @@ import pyarrow as pa
 
 from ..source import settings
 from ..source.changes import ROW_HASH, stored_table
+from .lake import is_lake
 
 log = logging.getLogger(__name__)
+
+
+def _sql_client(pipeline: dlt.Pipeline) -> Any:
+    """The destination's SQL client; a lake's Delta tables laid out in DuckDB (dlt's own client
+    over a lake needs DuckDB's delta extension, downloaded on first use: see models.lake)."""
+    if not is_lake(pipeline):
+        return pipeline.sql_client()
+    from ..models.lake import open_reader  # deltalake is an extra: imported for a lake only
+
+    return open_reader(pipeline)
 
 
 class DestinationHashes:
@@ -54,7 +65,7 @@ class DestinationHashes:
     def _connect(self) -> Any:
         if self._client is None and self._opened is None:
             try:
-                self._opened = self.pipeline.sql_client()
+                self._opened = _sql_client(self.pipeline)
                 self._client = self._opened.__enter__()
             except Exception as e:  # noqa: BLE001 - a destination without SQL
                 log.info("row hashes not read (%s): every row is written", e)

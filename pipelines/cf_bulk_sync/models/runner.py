@@ -21,6 +21,7 @@ import sqlglot
 from sqlglot import exp
 
 from ..errors import ModelError
+from ..loading.lake import is_lake
 from ..source import settings
 from . import incremental, materialize, reason_texts
 from .dialects import dialect_of, portable
@@ -138,9 +139,10 @@ def build_models(
     fingerprints = {m.name: incremental.fingerprint(m.path) for m in models}
     # One connection for the whole build: opening one costs about as much as updating the marts
     # for a changed job. A second is opened only after new failure texts were loaded by dlt.
-    with pipeline.destination_client() as job_client:
-        client = job_client.sql_client  # type: ignore[attr-defined]
-        present = _present_raw_tables(job_client)
+    warehouse = _warehouse(pipeline)
+    with warehouse.destination_client() as job_client:
+        client = job_client.sql_client
+        present = present_raw_tables(job_client)
         # before anything is written: an unknown dialect never gets DuckDB SQL
         dialect = dialect_of(client)
         targets = {
@@ -156,10 +158,20 @@ def build_models(
         reason_texts.load_reason_texts(pipeline, texts)
         build.result.derived_texts = len(texts)
         present[reason_texts.TABLE] = ()
-        with pipeline.sql_client() as client:
+        with warehouse.sql_client() as client:
             build.run(client, plan, fingerprints, targets, present, dialect, cache)
     cache.save()
     return build.result
+
+
+def _warehouse(pipeline: dlt.Pipeline) -> Any:
+    """Where the models are built: the pipeline's destination, or for a lake (dlt's filesystem
+    destination) DuckDB laid out over its Delta tables (see `lake`)."""
+    if not is_lake(pipeline):
+        return pipeline
+    from .lake import warehouse_of  # deltalake is an extra: imported for a lake only
+
+    return warehouse_of(pipeline)
 
 
 @dataclass
@@ -325,7 +337,7 @@ def _tables_read(tree: exp.Expression) -> set[str]:
     return {t.name for t in tree.find_all(exp.Table) if t.name not in ctes}
 
 
-def _present_raw_tables(job_client: Any) -> Present:
+def present_raw_tables(job_client: Any) -> Present:
     """The raw tables that exist in the destination (an open dlt job client's), each with the
     declared columns it lacks."""
     return {

@@ -18,6 +18,7 @@ import dlt
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from ..errors import ConfigurationError
+from ..loading.lake import is_lake
 from ..loading.pipeline import make_pipeline, pipeline_name_of
 from ..ops.lock import POLL_SECONDS, WarehouseLock, wait_seconds, warehouse_file
 
@@ -43,7 +44,14 @@ def reader_pipeline(
 @contextmanager
 def read_only_client(pipeline: dlt.Pipeline) -> Iterator[Any]:
     """An open SQL client of `pipeline`'s destination for reading. DuckDB: read-only, under the
-    reader's lock, and only if the file exists; other destinations: their usual client."""
+    reader's lock, and only if the file exists; a lake (dlt's filesystem destination): its
+    Delta tables laid out in DuckDB (see models.lake); other destinations: their usual client."""
+    if is_lake(pipeline):
+        from ..models.lake import open_reader  # deltalake is an extra: imported for a lake only
+
+        with open_reader(pipeline) as client:
+            yield client
+        return
     database = warehouse_file(pipeline)
     if database is None:
         with pipeline.sql_client() as client:
