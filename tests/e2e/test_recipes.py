@@ -54,7 +54,9 @@ def user_environment(sim: Simulator, folder: Path) -> dict[str, str]:
     home = folder / "home"
     home.mkdir(parents=True, exist_ok=True)
     passed = {k: v for k, v in os.environ.items() if k.startswith(PASSED_ON)}
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pip"
     return {
+        "PIP_CACHE_DIR": str(cache),  # the machine's: pip builds with the setuptools it fetched
         **passed,
         "PATH": f"{python3_folder(folder / 'python3')}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(home),
