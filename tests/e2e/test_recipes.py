@@ -22,7 +22,6 @@ import pytest
 
 from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator, World
 
-from ..support.cli import executable
 from ..support.dbt import dbt_executable
 from ..support.recipes import (
     Provided,
@@ -169,27 +168,38 @@ def test_the_dbt_recipe_builds_the_package(sim: Simulator, tmp_path: Path) -> No
     assert marts == [(len(sim.world.jobs),)]
 
 
-@pytest.fixture
-def deployment(sim: Simulator, tmp_path: Path) -> Path:
-    """`/srv/cf` as the deploy recipe leaves it, in a folder of the test's own: the venv (the
-    installed package's), `.dlt/` with the recipe's files, the simulator's values in them."""
-    srv = tmp_path / "srv" / "cf"
+@pytest.fixture(scope="module")
+def deployment(sim: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`/srv/cf` as the deploy recipe makes it, in a folder of the test's own: its commands run
+    from a copy of the checkout (the tests run as root: `sudo` runs the command as given),
+    then its two files given the simulator's values, as a user puts in their own."""
+    folder = tmp_path_factory.mktemp("deploy")
+    srv = folder / "srv" / "cf"
+    shims = folder / "shims"
+    shims.mkdir()
+    (shims / "sudo").write_text('#!/bin/sh\nexec "$@"\n')
+    (shims / "sudo").chmod(0o755)
+    env = user_environment(sim, folder)
+    env.update(PATH=f"{shims}:{env['PATH']}", USER="root")
     shown = recipe("deploy")
-    (srv / ".dlt").mkdir(parents=True)
-    (srv / "venv").symlink_to(executable().parent.parent)  # the venv CI installed the wheel in
-    values = {
-        "account_id": sim.world.account_id,
-        "api_token": DEFAULT_TOKEN,
-    }
-    for path, text in shown.files.items():
+    venvs = {f"{srv}/venv": tests_environment()}
+    script = shell_script(on_this_machine(shown.commands, srv), venvs)
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=clone(folder / "clone"), env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert installed_in(srv / "venv", env)
+    values = {"account_id": sim.world.account_id, "api_token": DEFAULT_TOKEN}
+    for path in shown.files:
         assert path.startswith("/srv/cf/.dlt/"), path
-        section = tomllib.loads(text)["sources"]["cloudflare_email_security"]
+        written = Path(on_this_machine(path, srv))
+        section = tomllib.loads(written.read_text())["sources"]["cloudflare_email_security"]
         assert set(section) <= set(values), section  # the recipe's keys, our values
         lines = ["[sources.cloudflare_email_security]"]
         lines += [f'{key} = "{values[key]}"' for key in section]
         if path.endswith("config.toml"):
             lines.append(f'base_url = "{sim.base_url}"')
-        (srv / ".dlt" / Path(path).name).write_text("\n".join(lines) + "\n")
+        written.write_text("\n".join(lines) + "\n")
     return srv
 
 
@@ -200,6 +210,8 @@ def on_this_machine(text: str, srv: Path) -> str:
 def test_the_cron_line_runs_in_crons_bare_environment(
     sim: Simulator, deployment: Path, tmp_path: Path
 ) -> None:
+    """What cron gives a job: PATH=/usr/bin:/bin, HOME, LOGNAME, SHELL and the crontab's own
+    variables, nothing else (`env -i`)."""
     variables, entries = {}, []
     for line in recipe("cron").commands.splitlines():
         if re.match(r"^\w+=", line):
@@ -214,11 +226,13 @@ def test_the_cron_line_runs_in_crons_bare_environment(
     home.mkdir()
     cron = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LOGNAME": "cron", "SHELL": "/bin/sh"}
     assignments = [f"{k}={v}" for k, v in {**cron, **variables}.items()]
+    log_file = deployment / "cf-bulk-sync.log"
+    before = log_file.stat().st_size if log_file.exists() else 0
     done = subprocess.run(
         ["env", "-i", *assignments, "/bin/sh", "-c", on_this_machine(command, deployment)],
         timeout=300,
     )
-    log = (deployment / "cf-bulk-sync.log").read_text()
+    log = log_file.read_text()[before:]
     assert done.returncode == 0, log
     assert log.startswith("cf-bulk-sync run: OK"), log
     assert messages(deployment / "cf_bulk_sync.duckdb") == sim.world.truth_messages()
