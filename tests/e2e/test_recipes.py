@@ -28,8 +28,8 @@ from ..support.recipes import (
     clone,
     python3_folder,
     recipe,
+    running_environment,
     shell_script,
-    tests_environment,
 )
 from ..support.warehouse import query
 from .test_airflow import airflow_python  # noqa: F401  (the fixture: Airflow's own venv)
@@ -108,7 +108,7 @@ def test_the_quick_start_installs_the_command_and_runs_the_demo(
 ) -> None:
     checkout = clone(tmp_path / "clone")
     env = user_environment(sim, tmp_path)
-    done = run_recipe("quickstart", checkout, env, {".venv": tests_environment()})
+    done = run_recipe("quickstart", checkout, env, {".venv": running_environment()})
     assert "models: " in done.stdout and "assertions: " in done.stdout, done.stdout[-2000:]
     assert (checkout / "cf_bulk_sync_demo" / "cf_bulk_sync.duckdb").exists()
     # the command stays on PATH in a shell that activates the venv, from the venv's own install
@@ -126,7 +126,7 @@ def test_the_quick_start_installs_the_command_and_runs_the_demo(
 def test_the_dagster_recipe_materializes_the_assets(sim: Simulator, tmp_path: Path) -> None:
     checkout = clone(tmp_path / "clone")
     env = user_environment(sim, tmp_path)
-    done = run_recipe("dagster", checkout, env, {".venv": tests_environment("dagster")})
+    done = run_recipe("dagster", checkout, env, {".venv": running_environment("dagster")})
     assert "RUN_SUCCESS" in done.stdout + done.stderr
     assert installed_in(checkout / ".venv", env)
     assert messages(checkout / "cf_bulk_sync.duckdb") == sim.world.truth_messages()
@@ -160,7 +160,7 @@ def test_the_dbt_recipe_builds_the_package(sim: Simulator, tmp_path: Path) -> No
     checkout = clone(tmp_path / "clone")
     env = user_environment(sim, tmp_path)
     dbt = Provided(Path(dbt_executable()).with_name("python"), ("dbt",))
-    done = run_recipe("dbt", checkout, env, {".venv": tests_environment(), "dbt-venv": dbt})
+    done = run_recipe("dbt", checkout, env, {".venv": running_environment(), "dbt-venv": dbt})
     built = re.search(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=0 SKIP=0", done.stdout)
     assert built and int(built[1]) > 20, done.stdout[-3000:]
     database = checkout / "analytics" / "cf_bulk_sync.duckdb"
@@ -182,7 +182,7 @@ def deployment(sim: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Path
     env = user_environment(sim, folder)
     env.update(PATH=f"{shims}:{env['PATH']}", USER="root")
     shown = recipe("deploy")
-    venvs = {f"{srv}/venv": tests_environment()}
+    venvs = {f"{srv}/venv": running_environment()}
     script = shell_script(on_this_machine(shown.commands, srv), venvs)
     done = subprocess.run(
         ["bash", "-c", script], cwd=clone(folder / "clone"), env=env, capture_output=True, text=True

@@ -100,7 +100,7 @@ class Provided:
         ).stdout.strip()
 
 
-def tests_environment(*scripts: str) -> Provided:
+def running_environment(*scripts: str) -> Provided:
     """The environment running the tests (the wheel with its test extra, in CI)."""
     return Provided(Path(sys.executable), scripts)
 
