@@ -214,3 +214,8 @@ def test_the_synopsis_shows_every_option_of_every_command() -> None:
         options = {o for o in options_of(parser, command) if o.startswith("--")}
         missing = sorted(options - {"--help", "--debug"} - shown)
         assert not missing, f"docs/commands.md's synopsis of {command} lacks {missing}"
+
+
+def test_the_readme_stays_a_readme() -> None:
+    lines = (CHECKOUT / "README.md").read_text().splitlines()
+    assert len(lines) <= 250, f"README.md has {len(lines)} lines: move the reference to docs/"
