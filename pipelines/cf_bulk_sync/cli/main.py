@@ -186,7 +186,7 @@ def _dbt_package(args: argparse.Namespace) -> int:
 def _compile(args: argparse.Namespace) -> int:
     from .compile import run_compile
 
-    return run_compile(args.dialect, args.out, args.dataset)
+    return run_compile(args.dialect, args.out, args.dataset, args.absent)
 
 
 COMMANDS = {

@@ -237,7 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="print or write the models' SQL for a dialect",
         description="Compile every model of sql/ for a SQL dialect, as `models` runs it on a"
         " destination of that dialect (a full build): one CREATE statement per model, in build"
-        " order. Needs no destination and no data; every raw table is assumed to exist.",
+        " order. Needs no destination and no data; every raw table is assumed to exist unless"
+        " named by --absent (dlt creates a table with its first row; `models` reads a missing"
+        " one as an empty relation).",
         epilog="exit codes: 0 compiled; 2 bad command line (an unknown dialect)",
     )
     compile_.add_argument(
@@ -257,6 +259,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="dataset (schema) of the raw tables (default cloudflare_email_security); models"
         " go to <dataset>_reporting",
+    )
+    compile_.add_argument(
+        "--absent",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help="a raw table that does not exist yet: read as an empty relation of its declared"
+        " columns; repeat for several",
     )
     for command in commands.choices.values():
         # also after the command (`cf-bulk-sync run --debug`); SUPPRESS keeps the value the

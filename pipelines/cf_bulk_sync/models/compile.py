@@ -54,6 +54,18 @@ def check_dialect(dialect: str) -> str:
     return dialect
 
 
+def present_tables(absent: Collection[str]) -> set[str]:
+    """The raw tables but those named `absent`; a `ModelError` naming one that is no raw
+    table."""
+    unknown = sorted(set(absent) - RAW_TABLES.keys())
+    if unknown:
+        raise ModelError(
+            f"{', '.join(unknown)}: not a raw table the models read; --absent takes one of"
+            f" {', '.join(sorted(RAW_TABLES))}"
+        )
+    return set(RAW_TABLES) - set(absent)
+
+
 def compile_models(
     dialect: str,
     dataset: str | None = None,
