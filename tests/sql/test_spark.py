@@ -1,7 +1,8 @@
-"""Spark SQL and Databricks executed: the models compiled for each (`cf-bulk-sync compile`, the
-runner's own compile), run on Apache Spark in local mode over the raw tables of a synced DuckDB
-warehouse, give DuckDB's marts row for row. The session's time zone is not UTC, as a
-Databricks cluster's may not be."""
+"""Spark SQL and Databricks executed on Apache Spark in local mode, over the raw tables of a
+synced DuckDB warehouse: the Spark SQL `cf-bulk-sync compile` writes, and the runner itself
+building the models and running the assertions in Databricks SQL through the methods of dlt's
+SQL client (what `models --destination databricks` does, dlt's connection aside), give DuckDB's
+marts row for row. The session's time zone is not UTC, as a Databricks cluster's may not be."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,13 @@ import pytest
 from pyspark.sql import SparkSession
 
 from cf_bulk_sync.models.compile import compile_models
-from cf_bulk_sync.models.runner import load_models, reporting_dataset
+from cf_bulk_sync.models.runner import (
+    build_models,
+    describe_failure,
+    load_models,
+    reporting_dataset,
+)
+from cf_bulk_sync.models.sql_files import assertion_files, sql_root
 
 from ..support import spark as spark_support
 from ..support.marts import canonical, duckdb_marts, phrasing_messages, synced_duckdb
@@ -51,12 +58,7 @@ def comparable(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows]
 
 
-@pytest.mark.parametrize("dialect", ["databricks", "spark"])
-def test_marts_on_spark_equal_duckdbs_row_for_row(
-    spark: SparkSession, synced: Synced, dialect: str
-) -> None:
-    compiled = compile_models(dialect, synced.raw, present=synced.present)
-    assert spark_support.build(spark, compiled, synced.reporting) == MODELS
+def assert_marts_equal_duckdbs(spark: SparkSession, synced: Synced) -> None:
     for model, (columns, rows) in duckdb_marts(synced.database, synced.reporting, MODELS).items():
         in_duckdb = canonical(columns, rows, keep_run_time=True)
         got_columns, got_rows = spark_support.rows(spark, f"{synced.reporting}.{model}")
@@ -68,3 +70,28 @@ def test_marts_on_spark_equal_duckdbs_row_for_row(
     columns, rows = spark_support.rows(spark, f"{synced.reporting}.stg_bulk_job_messages")
     reasons = {r[columns.index("message_id")]: r[columns.index("failure_reason")] for r in rows}
     assert {m: reasons[m] for m in expected} == expected
+
+
+def test_compiled_spark_sql_gives_duckdbs_marts(spark: SparkSession, synced: Synced) -> None:
+    compiled = compile_models("spark", synced.raw, present=synced.present)
+    assert spark_support.build(spark, compiled, synced.reporting) == MODELS
+    assert_marts_equal_duckdbs(spark, synced)
+
+
+def test_the_runner_builds_and_checks_databricks_sql_on_spark(
+    spark: SparkSession, synced: Synced, tmp_path: Path
+) -> None:
+    # what `models --destination databricks` runs, through dlt's SQL client's methods
+    pipeline = spark_support.SparkPipeline(spark, synced.raw, tmp_path)
+    result = build_models(pipeline)
+    assert result.built == MODELS
+    assert (result.full, result.reason) == (
+        True,
+        "incremental builds run on duckdb, postgres, not databricks",
+    )
+    assert [a.name for a in result.assertions] == [p.stem for p in assertion_files(sql_root())]
+    assert result.blocking_failures == [], [describe_failure(a) for a in result.blocking_failures]
+    assert any("CREATE TABLE `" in sql for sql in pipeline.sql.executed)
+    assert_marts_equal_duckdbs(spark, synced)
+    record = spark_support.rows(spark, f"{synced.reporting}._model_builds")[1]
+    assert sorted(r[0] for r in record) == sorted(MODELS)

@@ -2,7 +2,10 @@
 DuckDB warehouse copied in through Parquet, and the models' Spark/Databricks SQL run on them as
 `cf-bulk-sync compile` writes it."""
 
+import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -60,14 +63,16 @@ def copy_raw(spark: SparkSession, database: Path, raw_dataset: str, folder: Path
         for table, column, data_type in columns:
             text = f'cast("{column}" as varchar)' if data_type == "JSON" else f'"{column}"'
             tables.setdefault(table, []).append(f'{text} as "{column}"')
-        for table in sorted(tables.keys() & RAW_TABLES.keys()):
-            parquet = folder / f"{table}.parquet"
+        # and dlt's record of loads, which the runner reads (what a build covers)
+        for table in sorted(tables.keys() & {*RAW_TABLES, "_dlt_loads"}):
+            # Spark skips files whose names start with `_`
+            parquet = folder / f"raw-{table}.parquet"
             select = f"select {', '.join(tables[table])} from {raw_dataset}.{table}"
             con.execute(f"copy ({select}) to '{parquet}' (format parquet)")
             spark.sql(f"DROP TABLE IF EXISTS {raw_dataset}.{table}")
             spark.sql(f"CREATE TABLE {raw_dataset}.{table} USING parquet LOCATION '{parquet}'")
             present.add(table)
-    return present
+    return present - {"_dlt_loads"}
 
 
 def build(spark: SparkSession, models: list[CompiledModel], reporting: str) -> list[str]:
@@ -89,3 +94,94 @@ def _utc(value: Any) -> Any:
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(UTC)
     return value
+
+
+class SparkSqlClient:
+    """What the runner uses of a dlt SQL client (dlt's Databricks client has the same methods),
+    over a local Spark session: `build_models` runs its Databricks SQL here as it would through
+    `--destination databricks`. Databricks has no transactions (dlt's client yields without
+    one); neither has this.
+
+    One difference, said where it is made: Spark without Delta Lake (its jars come from Maven,
+    out of reach here) cannot DELETE from a table, so the build record's whole-table
+    `delete from t` runs as `TRUNCATE TABLE t`; a Databricks table is Delta and takes it."""
+
+    capabilities = type("Capabilities", (), {"sqlglot_dialect": "databricks"})()
+
+    def __init__(self, spark: SparkSession, dataset: str) -> None:
+        self.spark, self.dataset_name = spark, dataset
+        self.executed: list[str] = []
+
+    def make_qualified_table_name_path(
+        self, table: str | None, dataset_name: str | None = None
+    ) -> list[str]:
+        path = [dataset_name or self.dataset_name, *([table] if table else [])]
+        return [f"`{part}`" for part in path]
+
+    def make_qualified_table_name(self, table: str) -> str:
+        return ".".join(self.make_qualified_table_name_path(table))
+
+    def execute_sql(self, sql: str) -> None:
+        self.executed.append(sql)
+        whole_table = re.fullmatch(r"\s*delete\s+from\s+(\S+)\s*", sql, re.IGNORECASE)
+        self.spark.sql(f"TRUNCATE TABLE {whole_table.group(1)}" if whole_table else sql)
+
+    @contextmanager
+    def execute_query(self, sql: str) -> Iterator["_Cursor"]:
+        self.executed.append(sql)
+        yield _Cursor(self.spark.sql(sql))
+
+    @contextmanager
+    def begin_transaction(self) -> Iterator["SparkSqlClient"]:
+        yield self
+
+    @contextmanager
+    def with_alternative_dataset_name(self, dataset: str) -> Iterator["SparkSqlClient"]:
+        default, self.dataset_name = self.dataset_name, dataset
+        try:
+            yield self
+        finally:
+            self.dataset_name = default
+
+    def has_dataset(self) -> bool:
+        return bool(self.spark.catalog.databaseExists(self.dataset_name))
+
+    def create_dataset(self) -> None:
+        self.spark.sql(f"CREATE DATABASE `{self.dataset_name}`")
+
+
+class _Cursor:
+    def __init__(self, frame: Any) -> None:
+        self.columns_schema = {name: {"name": name} for name in frame.columns}
+        self._rows = [tuple(row) for row in frame.collect()]
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
+
+
+class SparkPipeline:
+    """What `build_models` uses of a dlt pipeline, over `SparkSqlClient`: the raw dataset, a
+    working folder (the runner keeps its compiled statements there) and a destination client."""
+
+    def __init__(self, spark: SparkSession, dataset: str, working_dir: Path) -> None:
+        self.dataset_name, self.working_dir = dataset, str(working_dir)
+        self.sql = SparkSqlClient(spark, dataset)
+
+    @contextmanager
+    def destination_client(self) -> Iterator["SparkPipeline"]:
+        yield self
+
+    @property
+    def sql_client(self) -> SparkSqlClient:  # the job client's
+        return self.sql
+
+    def get_storage_tables(self, names: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+        for name in names:
+            if self.sql.spark.catalog.tableExists(f"{self.dataset_name}.{name}"):
+                columns = self.sql.spark.catalog.listColumns(f"{self.dataset_name}.{name}")
+                yield name, {c.name: {"name": c.name} for c in columns}
+            else:
+                yield name, {}
