@@ -13,6 +13,7 @@ import sqlglot
 from sqlglot import exp
 
 from cf_bulk_sync.cli import main
+from cf_bulk_sync.models.dialects import SUPPORTED
 from cf_bulk_sync.models.runner import load_models
 
 from .conftest import REPORTING, Warehouse, job, message
@@ -110,3 +111,11 @@ def test_the_files_run_in_order_build_the_marts_models_builds(
             rows = con.sql(f"select * from {REPORTING}.{model} order by all").fetchall()
             assert rows == built[model], model
     assert any(built.values())
+
+
+def test_the_help_names_every_dialect(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["compile", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps the list
+    listed = text.split("as sqlglot names it: ", 1)[1].split(" --out", 1)[0]
+    assert [name.strip() for name in listed.split(",")] == list(SUPPORTED)

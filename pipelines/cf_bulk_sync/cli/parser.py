@@ -240,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         " order. Needs no destination and no data; every raw table is assumed to exist unless"
         " named by --absent (dlt creates a table with its first row; `models` reads a missing"
         " one as an empty relation).",
-        epilog="exit codes: 0 compiled; 2 bad command line (an unknown dialect)",
+        epilog="exit codes: 0 compiled; 2 bad command line (an unknown dialect or --absent table)",
     )
     compile_.add_argument(
         "--dialect",
