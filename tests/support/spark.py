@@ -19,6 +19,8 @@ from cf_bulk_sync.models.runner import RAW_TABLES
 # not UTC, and on the other side of midnight from it for most of the day: a date taken in the
 # session's zone instead of UTC shows in the daily marts
 SESSION_ZONE = "America/Los_Angeles"
+# Spark's built-in catalog (Databricks': Unity Catalog's, named in dlt's credentials)
+CATALOG = "spark_catalog"
 
 
 def spark_session(folder: Path) -> SparkSession:
@@ -118,7 +120,8 @@ class SparkSqlClient:
     def make_qualified_table_name_path(
         self, table: str | None, dataset_name: str | None = None
     ) -> list[str]:
-        path = [dataset_name or self.dataset_name, *([table] if table else [])]
+        # catalog first, as dlt's Databricks client names tables (its `credentials.catalog`)
+        path = [CATALOG, dataset_name or self.dataset_name, *([table] if table else [])]
         return [f"`{part}`" for part in path]
 
     def make_qualified_table_name(self, table: str) -> str:
