@@ -1,7 +1,7 @@
 """The models in the dialects checked without an engine: the compiled SQL is the checked-in
 golden SQL, and none of the traps that made translations wrong is in it. (DuckDB, Postgres,
-MariaDB and ClickHouse are executed: tests/e2e/test_postgres.py, test_mariadb.py,
-tests/sql/test_clickhouse.py.)"""
+MariaDB, ClickHouse, Spark/Databricks and Snowflake are executed: tests/e2e/test_postgres.py,
+test_mariadb.py, test_clickhouse.py, tests/sql/test_spark.py, test_snowflake_fakesnow.py.)"""
 
 from types import SimpleNamespace
 
@@ -14,7 +14,7 @@ from cf_bulk_sync.models.runner import ModelError
 
 from .golden_sql import DIALECTS, GOLDEN, compiled, pretty
 
-EVERY = (*DIALECTS, "duckdb", "postgres", "mysql", "clickhouse")
+EVERY = (*DIALECTS, "duckdb", "postgres", "mysql", "clickhouse", "databricks", "spark")
 CASES = [
     pytest.param(dialect, name, sql, id=f"{dialect}-{name}")
     for dialect in EVERY
@@ -70,6 +70,14 @@ def test_no_boolean_is_selected_as_a_value_in_tsql(dialect: str, name: str, sql:
     assert "CREATE TABLE" not in sql  # T-SQL creates a table from a query with SELECT INTO
 
 
+@pytest.mark.parametrize("dialect", ["databricks", "spark"])
+def test_spark_takes_dates_in_utc_whatever_the_sessions_zone(dialect: str) -> None:
+    # sqlglot's FROM_UTC_TIMESTAMP(ts, 'UTC') is a no-op: the date would be the session's
+    sql = compiled(dialect)["job_daily_activity"]
+    assert "FROM_UTC_TIMESTAMP" not in sql
+    assert "TO_UTC_TIMESTAMP(created_at, CURRENT_TIMEZONE())" in sql
+
+
 def test_clickhouse_keeps_microseconds_in_utc() -> None:
     sql = compiled("clickhouse")["stg_bulk_jobs"]
     assert "DateTime64(6, 'UTC')" in sql and "AS Nullable(DateTime)" not in sql
@@ -88,6 +96,7 @@ def client(sqlglot_dialect: str | None, engine: str | None = None) -> SimpleName
         pytest.param(client("duckdb"), "duckdb", id="duckdb"),
         pytest.param(client("postgres"), "postgres", id="postgres"),
         pytest.param(client("bigquery"), "bigquery", id="bigquery"),
+        pytest.param(client("databricks"), "databricks", id="databricks"),
         pytest.param(client(None, "mysql"), "mysql", id="sqlalchemy-mysql"),
         pytest.param(client(None, "mariadb"), "mysql", id="sqlalchemy-mariadb"),
     ],
@@ -102,7 +111,7 @@ def test_the_dialect_of_a_destination(found: SimpleNamespace, dialect: str) -> N
         pytest.param(client(None), "no SQL dialect the models know", id="none"),
         pytest.param(client(None, "sqlite"), "SQL dialect sqlite", id="sqlalchemy-sqlite"),
         pytest.param(client(None, "informix"), "no SQL dialect the models know", id="unknown"),
-        pytest.param(client("databricks"), "SQL dialect databricks", id="unchecked"),
+        pytest.param(client("dremio"), "SQL dialect dremio", id="unchecked"),
     ],
 )
 def test_a_dialect_the_models_are_not_checked_in_is_refused(

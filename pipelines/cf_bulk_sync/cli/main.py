@@ -186,6 +186,12 @@ def _dbt_package(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _compile(args: argparse.Namespace) -> int:
+    from .compile import run_compile
+
+    return run_compile(args.dialect, args.out, args.dataset, args.absent)
+
+
 COMMANDS = {
     "run": _run,
     "models": _models,
@@ -195,4 +201,5 @@ COMMANDS = {
     "demo": _demo,
     "simulate": _simulate,
     "dbt-package": _dbt_package,
+    "compile": _compile,
 }

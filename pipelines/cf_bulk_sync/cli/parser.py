@@ -232,6 +232,42 @@ def build_parser() -> argparse.ArgumentParser:
         " dbt variable cf_bulk_sync_schema. dbt itself is not needed to write it.",
     )
     dbt_package.add_argument("dir", metavar="DIR", help="folder to write the package to")
+    compile_ = commands.add_parser(
+        "compile",
+        help="print or write the models' SQL for a dialect",
+        description="Compile every model of sql/ for a SQL dialect, as `models` runs it on a"
+        " destination of that dialect (a full build): one CREATE statement per model, in build"
+        " order. Needs no destination and no data; every raw table is assumed to exist unless"
+        " named by --absent (dlt creates a table with its first row; `models` reads a missing"
+        " one as an empty relation).",
+        epilog="exit codes: 0 compiled; 2 bad command line (an unknown dialect or --absent table)",
+    )
+    compile_.add_argument(
+        "--dialect",
+        required=True,
+        metavar="D",
+        help="SQL dialect as sqlglot names it: duckdb, postgres, mysql, clickhouse, snowflake,"
+        " bigquery, redshift, trino, athena, tsql, databricks, spark",
+    )
+    compile_.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write one file per model, NN_<model>.sql in build order, into DIR (default: print)",
+    )
+    compile_.add_argument(
+        "--dataset",
+        metavar="NAME",
+        help="dataset (schema) of the raw tables (default cloudflare_email_security); models"
+        " go to <dataset>_reporting",
+    )
+    compile_.add_argument(
+        "--absent",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help="a raw table that does not exist yet: read as an empty relation of its declared"
+        " columns; repeat for several",
+    )
     for command in commands.choices.values():
         # also after the command (`cf-bulk-sync run --debug`); SUPPRESS keeps the value the
         # main parser set when it is not given here

@@ -12,6 +12,10 @@ and reading the translations (tests/sql/test_dialects.py, tests/sql/golden/):
 - ClickHouse timestamps keep microseconds and UTC (`DateTime64(6, 'UTC')`);
 - MySQL/MariaDB and ClickHouse have no `AT TIME ZONE`: their timestamps are already UTC (dlt
   writes them so; ClickHouse's are cast to UTC above).
+- Spark and Databricks have no `AT TIME ZONE` either, and sqlglot's `FROM_UTC_TIMESTAMP(ts,
+  'UTC')` changes nothing: a Spark timestamp is an instant shown in the session's time zone, so
+  its date would be the session's. `TO_UTC_TIMESTAMP(ts, CURRENT_TIMEZONE())` shows it in UTC,
+  whatever the session's zone (tests/sql/test_spark.py runs in a zone that is not UTC).
 A dialect not in `SUPPORTED` is refused with a `ModelError`: never DuckDB SQL sent to it.
 """
 
@@ -21,8 +25,9 @@ from sqlglot import exp
 
 from ..errors import ModelError
 
-# Executed in CI (duckdb, postgres, mysql, clickhouse) or compiled and checked against golden
-# SQL (the others): see the destination table in README.md.
+# Executed in CI (duckdb, postgres, mysql, clickhouse, spark and databricks on Apache Spark,
+# snowflake in fakesnow) or compiled and checked against golden SQL (the others): see
+# docs/dialects.md.
 SUPPORTED = (
     "duckdb",
     "postgres",
@@ -34,6 +39,8 @@ SUPPORTED = (
     "trino",
     "athena",
     "tsql",
+    "databricks",
+    "spark",
 )
 # dlt's sqlalchemy destination may report no sqlglot dialect: its engine's name says it
 _ENGINE_DIALECTS = {
@@ -48,6 +55,8 @@ _ENGINE_DIALECTS = {
 _NO_BOOLEAN_VALUES = ("tsql",)
 # timestamps stored in UTC, and no `AT TIME ZONE` to say it
 _UTC_TIMESTAMPS = ("mysql", "clickhouse")
+# timestamps are instants shown in the session's time zone
+_SESSION_ZONE_TIMESTAMPS = ("spark", "databricks")
 _BOOLEAN_EXPRESSIONS = (exp.Predicate, exp.Connector, exp.Not, exp.Boolean)
 
 
@@ -81,6 +90,9 @@ def portable(tree: exp.Expression, dialect: str, copy: bool = True) -> exp.Expre
     if dialect in _UTC_TIMESTAMPS:
         for at_zone in list(tree.find_all(exp.AtTimeZone)):
             at_zone.replace(at_zone.this)
+    if dialect in _SESSION_ZONE_TIMESTAMPS:
+        for at_zone in list(tree.find_all(exp.AtTimeZone)):
+            _spark_utc(at_zone)
     return tree
 
 
@@ -145,6 +157,17 @@ def _round_before_decimal(cast: exp.Cast) -> None:
     exact = exp.cast(inner.copy(), exp.DataType.build("DECIMAL(38, 9)"))
     scale = to.expressions[1].this
     cast.set("this", exp.Round(this=exact, decimals=exp.Literal.number(scale.this)))
+
+
+def _spark_utc(at_zone: exp.AtTimeZone) -> None:
+    zone = at_zone.args.get("zone")
+    if not (isinstance(zone, exp.Literal) and zone.name.upper() == "UTC"):
+        raise ModelError(f"{at_zone.sql()}: only AT TIME ZONE 'UTC' is translated to Spark")
+    in_utc = exp.Anonymous(
+        this="TO_UTC_TIMESTAMP",
+        expressions=[at_zone.this.copy(), exp.Anonymous(this="CURRENT_TIMEZONE")],
+    )
+    at_zone.replace(in_utc)
 
 
 def _clickhouse_timestamp(cast: exp.Cast) -> None:
