@@ -92,7 +92,7 @@ def test_nothing_but_tokens_is_unknown(text: str | None) -> None:
 
 def test_a_batch_is_derived_as_each_text_alone() -> None:
     texts: list[str | None] = [t for ts in GROUPS.values() for t in ts]
-    # a line break inside a text must not split it, nor let a step run into the next text
+    # any whitespace reads as one space; a step never runs from one text into the next
     texts += ["Mailbox x@y.com\nnot found", "Throttled, retry\nin 30s", "Access denied: \n"]
     assert derive_reasons(texts) == [failure_reason(t) for t in texts]
     assert derive_reasons(texts)[-3:] == ["Mailbox not found", "Throttled", "Access denied"]

@@ -18,10 +18,10 @@ of a known cause falls in the existing group under the existing name, and an inc
 equals a full one.
 A text with nothing left but tokens, or nothing at all, is `unknown`.
 
-The steps are regular expressions applied to a whole batch of texts at once (`texts.derive`
-joins them into one string, a line each), so they never cross a line: no `\\s`, no `.` across
-lines; texts are single-spaced first. Change the rule only together with `RULE_VERSION`: the
-stored reasons are derived again.
+The token steps are regular expressions (RE2, linear in the text) that `texts.derive_reasons`
+runs over a whole batch of texts at once as Arrow compute functions; the rest (`finish`) runs
+once per distinct remainder. Change the rule only together with `RULE_VERSION`: the stored
+reasons are derived again.
 """
 
 import re
@@ -32,54 +32,44 @@ UNKNOWN = "unknown"
 # steps scan from every position of what they are given (the API's texts are not bounded).
 MAX_TEXT = 1000
 
-_I = re.IGNORECASE | re.MULTILINE
-_M = re.MULTILINE
 _UNIT = r"(?:milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d)"
 _NUM = r"[0-9]+(?:[.,][0-9]+)?"
 
-# (pattern, replacement), in order; each replacement is a space or empty (tokens are dropped)
-TOKEN_STEPS: tuple[tuple[re.Pattern[str], str], ...] = (
+# (pattern, replacement), in order, in RE2's syntax (`texts.derive_reasons` runs them with
+# Arrow's compute functions); the replacements only drop: tokens become a space or nothing
+TOKEN_STEPS: tuple[tuple[str, str], ...] = (
     # retry tails first: they hold durations and numbers that would otherwise leave words behind
     (
-        re.compile(
-            r"(?:[,;.!-]+ ?|^)(?:please )?(?:retry|try again)"
-            r"(?: later| (?:in|after) [^ \n]+(?: " + _UNIT + r")?)?[ .!]*$",
-            _I,
-        ),
+        r"(?i)(?:[,;.!-]+ ?|^)(?:please )?(?:retry|try again)"
+        r"(?: later| (?:in|after) [^ ]+(?: " + _UNIT + r")?)?[ .!]*$",
         "",
     ),
     # <message-id>, <anon-pseudonym>, <abc@def>: bracketed, no space inside
-    (re.compile(r"<[^<>\n ]+>"), " "),
+    (r"<[^<> ]+>", " "),
     # a labelled id with its label: "request-id: 4f6c", "req_id=abc", "trace id #7d1e"
     (
-        re.compile(
-            r"\b(?:client[ _-]?)?(?:request|req|trace|correlation|activity)[ _-]?id"
-            r" ?[:=#]? ?[^ ,;)\]\n]+",
-            re.I,
-        ),
+        r"(?i)\b(?:client[ _-]?)?(?:request|req|trace|correlation|activity)[ _-]?id"
+        r" ?[:=#]? ?[^ ,;)\]]+",
         " ",
     ),
-    (re.compile(r"[A-Za-z0-9._%+='-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"), " "),
-    (re.compile(r"\b[a-z][a-z0-9+.-]*://[^ \n]*", re.I), " "),
-    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I), " "),
-    (re.compile(r"\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b"), " "),
-    # quoted values; an apostrophe inside a word (doesn't, O'Brien) opens nothing
-    (re.compile(r"(?<![A-Za-z0-9])'[^'\n]*'(?![A-Za-z0-9])"), " "),
-    (re.compile(r'"[^"\n]*"|\u201c[^\u201d\n]*\u201d|\u2018[^\u2019\n]*\u2019'), " "),
+    (r"[A-Za-z0-9._%+='-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", " "),
+    (r"(?i)\b[a-z][a-z0-9+.-]*://[^ ]*", " "),
+    (r"(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", " "),
+    (r"\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b", " "),
+    # quoted values; an apostrophe inside a word (doesn't, O'Brien) opens nothing. Twice: a
+    # match takes the character after it, which may open the next ('a' 'b')
+    (r"(^|[^A-Za-z0-9])'[^']*'($|[^A-Za-z0-9])", r"\1 \2"),
+    (r"(^|[^A-Za-z0-9])'[^']*'($|[^A-Za-z0-9])", r"\1 \2"),
+    ('"[^"]*"|\u201c[^\u201d]*\u201d|\u2018[^\u2019]*\u2019', " "),
     # a duration with its preposition: "after 30 seconds", "in 5s", "for 2 minutes"
-    (
-        re.compile(
-            r"\b(?:(?:after|in|for|within|of) )?" + _NUM + r" ?" + _UNIT + r"\b(?: ago)?", re.I
-        ),
-        " ",
-    ),
-    (re.compile(r"\([^()\n]*\)|\[[^\[\]\n]*\]|\{[^{}\n]*\}"), " "),
-    (re.compile(r" ?[(\[{][^\n]*$", _M), ""),
+    (r"(?i)\b(?:(?:after|in|for|within|of) )?" + _NUM + r" ?" + _UNIT + r"\b(?: ago)?", " "),
+    (r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}", " "),
+    (r" ?[(\[{].*$", ""),
     # any other word holding a digit: numbers, codes, hex, ids, dates (not its punctuation)
-    (re.compile(r"[^ \n:;,()\[\]\"'!?]*[0-9][^ \n:;,()\[\]\"'!?]*"), " "),
+    (r"[^ :;,()\[\]\"'!?]*[0-9][^ :;,()\[\]\"'!?]*", " "),
     # a base64 id (Graph item ids end in '=')
-    (re.compile(r"[A-Za-z0-9+/_-]{12,}=+"), " "),
-    (re.compile(r"#"), " "),
+    (r"[A-Za-z0-9+/_-]{12,}=+", " "),
+    (r"#", " "),
 )
 # "Graph API error 503: Service Unavailable" is the same cause as "Graph API error 429"; but in
 # "Error: Mailbox not found" or "HTTP 404: Not Found" the words before the colon say nothing
