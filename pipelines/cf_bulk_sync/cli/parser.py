@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report",
-        help="print status counts per job and the top failure reasons",
+        help="print status counts per job, failures by family and the top failure reasons",
         description="Read the marts and print the messages per job and status, and the most"
         " frequent failure reasons. Run after `run` or `models`." + READER_NOTE,
     )
@@ -144,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
         " will do); repeat for several",
     )
     report.add_argument("--top", type=int, default=10, help="failure reasons to show")
+    report.add_argument(
+        "--family",
+        metavar="FAMILY",
+        help="only the reasons of this family (e.g. 'throttling/quota'; see the FAILED by"
+        " family table)",
+    )
+    report.add_argument(
+        "--unknown-reasons",
+        action="store_true",
+        help="list the reasons no family rule matched (family other), with an example text each",
+    )
 
     dashboard = commands.add_parser(
         "dashboard",
