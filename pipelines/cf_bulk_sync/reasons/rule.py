@@ -2,8 +2,8 @@
 
 A text's reason is the text with its variable tokens dropped wherever they stand, so that texts
 with the same words in the same order apart from those tokens are one cause:
-- e-mail addresses (and `--pseudonymize` pseudonyms), `<message-ids>`, UUIDs, URLs and host
-  names, labelled ids ("request-id: ...", "req_id=..."), quoted values ('Archive', "x"),
+- e-mail addresses (and the pseudonyms of `pseudonymize_recipients`), `<message-ids>`, UUIDs,
+  URLs, host names, labelled ids ("request-id: ...", "req_id=..."), quoted values ('Archive'),
   durations with their preposition ("after 30 seconds", "in 5s"), and any word holding a digit
   (numbers, HTTP codes, hex and other ids, dates);
 - tails: `(...)` and `[...]` details, an unclosed `(` and what follows, "retry in 30s" /
