@@ -26,9 +26,10 @@ COMMENTS = (
     None,
 )
 
-# Each entry holds the phrasings the API uses for one cause (the sixth: for two): the same words
-# around variable tokens (addresses, message ids, request ids, counts, UUIDs, HTTP codes, hosts,
-# tails after ':' or '('), as real mail providers write them. The number of entries per status
+# Each entry is one kind of failure: phrasings of a cause, the same words around variable tokens
+# (addresses, message ids, request ids, counts, UUIDs, HTTP codes, hosts, tails after ':' or
+# '('), as real mail providers write them, and beside them a related cause in other words
+# (ErrorItemNotFound beside "Message not found in mailbox"). The number of entries per status
 # is part of the world's random stream (`reason` draws one); which phrasing a message gets is
 # drawn from the values already drawn for it, so adding a phrasing changes no other part of a
 # world.
@@ -60,7 +61,7 @@ FAILURES = (
         "Access denied to mailbox",
         "Access denied to mailbox {addr}",
     ),
-    (  # two causes: a folder it may not write to, a message too large (family other)
+    (  # a folder it may not write to; a message too large (family other)
         "Destination folder {folder} not accessible: {addr}",
         "Message is too large ({n} MB)",
         "Message {msgid} is too large",
