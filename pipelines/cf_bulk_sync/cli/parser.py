@@ -132,8 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         help="print status counts per job, failures by family and the top failure reasons",
-        description="Read the marts and print the messages per job and status, and the most"
-        " frequent failure reasons. Run after `run` or `models`." + READER_NOTE,
+        description="Read the marts and print the messages per job and status, FAILED messages"
+        " by reason family, and the most frequent reasons of FAILED messages (SKIPPED and"
+        " CANCELLED apart). Run after `run` or `models`." + READER_NOTE,
     )
     _destination_options(report)
     report.add_argument(
