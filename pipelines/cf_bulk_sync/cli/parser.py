@@ -148,8 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--family",
         metavar="FAMILY",
-        help="only the reasons of this family (e.g. 'throttling/quota'; see the FAILED by"
-        " family table)",
+        help="only the reasons of this family (e.g. 'throttling/quota'; the families are those"
+        " of the table 'FAILED messages by reason family')",
     )
     report.add_argument(
         "--unknown-reasons",
