@@ -10,7 +10,8 @@ import time
 import uuid
 from typing import Any
 
-from cf_bulk_sync.models import reason_texts
+from cf_bulk_sync.reasons import names
+from cf_bulk_sync.reasons import texts as reason_texts
 
 HISTORY_LOAD_ID = "1700000000.000001"
 
@@ -145,14 +146,11 @@ def _load_reasons(con: Any, dataset: str, load_id: str) -> None:
         [load_id],
     ).fetchall()
     rows = reason_texts.reason_rows([text for (text,) in texts])
+    columns = list(names.COLUMNS)
     con.executemany(
-        f'insert into "{dataset}".{reason_texts.TABLE} (text_hash, status_message,'
-        " failure_reason, rule_version, _dlt_load_id, _dlt_id) values (?, ?, ?, ?, ?, ?)",
-        [
-            [r["text_hash"], r["status_message"], r["failure_reason"], r["rule_version"]]
-            + [load_id, uuid.uuid4().hex[:14]]
-            for r in rows
-        ],
+        f'insert into "{dataset}".{names.TABLE} ({", ".join(columns)}, _dlt_load_id, _dlt_id)'
+        f" values ({', '.join(['?'] * (len(columns) + 2))})",
+        [[r[c] for c in columns] + [load_id, uuid.uuid4().hex[:14]] for r in rows],
     )
 
 

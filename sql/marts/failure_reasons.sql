@@ -1,5 +1,5 @@
 -- Mart: one row per message status and failure reason across all jobs (message_status,
--- failure_reason): how often each reason occurs, in how many jobs, and when.
+-- failure_reason): how often each reason occurs, in how many jobs, and when, with its family.
 with
 
 job_reasons as (
@@ -10,6 +10,7 @@ grouped as (
     select
         message_status,
         failure_reason,
+        reason_family,
         sum(count_messages) as count_messages,
         count(*) as count_jobs,
         sum(count_retrying) as count_retrying,
@@ -17,7 +18,7 @@ grouped as (
         max(last_seen_at) as last_seen_at,
         min(example_status_message) as example_status_message
     from job_reasons
-    group by message_status, failure_reason
+    group by message_status, failure_reason, reason_family
 ),
 
 status_totals as (
@@ -32,6 +33,7 @@ final as (
     select
         grouped.message_status,
         grouped.failure_reason,
+        grouped.reason_family,
         cast(grouped.count_messages as bigint) as count_messages,
         cast(grouped.count_jobs as bigint) as count_jobs,
         cast(1.0 * grouped.count_messages / status_totals.count_in_status as decimal(9, 4))

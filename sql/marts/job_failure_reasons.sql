@@ -1,5 +1,6 @@
 -- Mart: one row per job, message status and failure reason (job_id, message_status,
--- failure_reason): why the job's FAILED, SKIPPED and CANCELLED messages ended that way.
+-- failure_reason): why the job's FAILED, SKIPPED and CANCELLED messages ended that way, and
+-- the family of that reason (one per reason: it is derived from the reason alone).
 -- share_within_status is the share of the job's messages in that status (0..1).
 -- incremental: job_id
 with
@@ -25,12 +26,13 @@ grouped as (
         job_id,
         message_status,
         failure_reason,
+        reason_family,
         count(*) as count_messages,
         sum(case when is_retrying then 1 else 0 end) as count_retrying,
         min(seen_at) as first_seen_at,
         max(seen_at) as last_seen_at
     from reasoned
-    group by job_id, message_status, failure_reason
+    group by job_id, message_status, failure_reason, reason_family
 ),
 
 status_totals as (
@@ -66,6 +68,7 @@ final as (
         jobs.job_status,
         grouped.message_status,
         grouped.failure_reason,
+        grouped.reason_family,
         cast(grouped.count_messages as bigint) as count_messages,
         cast(1.0 * grouped.count_messages / status_totals.count_in_status as decimal(9, 4))
             as share_within_status,

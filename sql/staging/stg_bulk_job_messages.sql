@@ -1,9 +1,10 @@
 -- Staging: one row per message of a bulk action job (job_id, message_id).
--- Renames and casts, and adds failure_reason: the status_message of FAILED, SKIPPED and
--- CANCELLED messages reduced to the reason itself, so that texts differing only in volatile
--- details (addresses, ids, numbers, retry tails) fall in one group. The rule runs in Python
--- once per distinct text (cf_bulk_sync/models/failure_reasons.py) into failure_reason_texts,
--- the same on every warehouse; here it is only joined. The raw text is kept as status_message.
+-- Renames and casts, and adds failure_reason and reason_family: the status_message of FAILED,
+-- SKIPPED and CANCELLED messages reduced to the cause it states, so that texts differing only
+-- in variable tokens (addresses, ids, numbers, codes, hosts, durations, tails) fall in one
+-- group, and that cause's family. The rule runs in Python once per distinct text
+-- (cf_bulk_sync/reasons/) into failure_reason_texts, the same on every warehouse; here it is
+-- only joined. The raw text is kept as status_message.
 with
 
 messages as (
@@ -43,6 +44,10 @@ final as (
             when renamed.message_status in ('FAILED', 'SKIPPED', 'CANCELLED')
                 then coalesce(reason_texts.failure_reason, 'unknown')
         end as failure_reason,
+        case
+            when renamed.message_status in ('FAILED', 'SKIPPED', 'CANCELLED')
+                then coalesce(reason_texts.reason_family, 'other')
+        end as reason_family,
         renamed.message_status in ('PENDING', 'DISCOVERING', 'PROCESSING') as is_in_flight,
         renamed.message_status = 'FAILED' and renamed.retry_after is not null as is_retrying
     from renamed

@@ -48,6 +48,8 @@ READ_PANELS = """(() => {
       r.querySelector("[data-field=processed]").textContent,
       r.querySelector("[data-field=failed]").textContent, r.cells[0].textContent]),
     reasons: q("#top-reasons [data-field=reason-count]").map((e) => e.textContent),
+    apart: q("#apart-reasons [data-field=apart-count]").map((e) => e.textContent),
+    families: q("#top-reasons [data-field=reason-family]").map((e) => e.textContent),
     jobs: q("#job-table tbody tr").map((r) => [r.dataset.job,
       r.querySelector("[data-field=messages]").textContent,
       r.querySelector("[data-field=failure]").textContent]),
@@ -103,9 +105,12 @@ def rate(part: int, whole: int) -> str:
     return f"{Decimal(100 * part / whole).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
 
 
-def expected(syncer: Syncer, where: str, runs_where: str = "true", top: int = 10) -> dict:
-    """What every panel must show for the jobs `where` selects (SQL on the marts; the daily
-    trend on the staging model the mart is built from, which keeps the job)."""
+def expected(
+    syncer: Syncer, where: str, runs_where: str = "true", top: int = 10, family: str = ""
+) -> dict:
+    """What every panel must show for the jobs `where` selects, the reasons of `family` only
+    when given (SQL on the marts; the daily trend on the staging model the mart is built
+    from, which keeps the job)."""
     jobs = syncer.query(
         f"select job_id, job_status, count_messages, count_failed,"
         f" {' + '.join('count_' + s.lower() for s in FINAL)},"
@@ -127,10 +132,17 @@ def expected(syncer: Syncer, where: str, runs_where: str = "true", top: int = 10
         f" from {REPORTING}.stg_bulk_job_messages where {in_jobs} and processed_at is not null"
         f" and message_status in {FINAL} group by 1 order by 1"
     )
-    reasons = syncer.query(
-        f"select sum(count_messages) from {REPORTING}.job_failure_reasons where {in_jobs}"
-        f" group by message_status, failure_reason order by 1 desc, failure_reason limit {top}"
-    )
+    of_family = f" and reason_family = '{family}'" if family else ""
+
+    def reasons(statuses: str) -> list[tuple]:
+        # FAILED reasons, and SKIPPED and CANCELLED apart
+        return syncer.query(
+            f"select sum(count_messages), reason_family from {REPORTING}.job_failure_reasons"
+            f" where {in_jobs} and message_status in {statuses}{of_family}"
+            f" group by message_status, failure_reason, reason_family"
+            f" order by 1 desc, failure_reason limit {top}"
+        )
+
     worst = max(jobs, key=lambda j: j[3], default=None)  # the first of the most failed
     chosen = worst[0] if worst else None
     return {
@@ -144,7 +156,9 @@ def expected(syncer: Syncer, where: str, runs_where: str = "true", top: int = 10
         "messages_by_status": {s: n for s, n in by_status.items() if n},
         "jobs_by_status": dict(Counter(j[1] for j in jobs)),
         "daily": [(d, n, f) for d, n, f in daily],
-        "reasons": [r[0] for r in reasons],
+        "reasons": [r[0] for r in reasons("('FAILED')")],
+        "apart": [r[0] for r in reasons("('SKIPPED', 'CANCELLED')")],
+        "families": [r[1] for r in reasons("('FAILED')")],
         "jobs": {j[0]: (j[2], rate(j[3], j[4])) for j in jobs},
         "chosen": chosen,
         "job_reasons": sorted(
@@ -180,6 +194,8 @@ def shown(browser: Browser) -> dict[str, Any]:
         "daily": [(d, number(n), number(f)) for d, n, f, _ in panels["daily"]],
         "daily_labels": [label for *_, label in panels["daily"]],
         "reasons": [number(n) for n in panels["reasons"]],
+        "apart": [number(n) for n in panels["apart"]],
+        "families": panels["families"],
         "jobs": {j: (number(n), f) for j, n, f in jobs},
         "chosen": panels["chosen"],
         "job_reasons": [number(n) for n in panels["job_reasons"]],
@@ -204,9 +220,9 @@ def set_filters(browser: Browser, **values: str) -> None:
     browser.evaluate(f"{script}({json.dumps(values)})")
 
 
-def filter_cases(syncer: Syncer) -> list[tuple[dict[str, str], str, str]]:
-    """(filters, SQL condition on job_status_counts, SQL condition on sync_runs): together
-    they use every filter."""
+def filter_cases(syncer: Syncer) -> list[tuple[dict[str, str], str, str, str]]:
+    """(filters, SQL condition on job_status_counts, SQL condition on sync_runs, the reason
+    family shown): together they use every filter."""
     a_account = syncer.sim.world.account_id
     destination, word = syncer.query(
         f"select r.destination, lower(split_part(r.failure_reason, ' ', 1))"
@@ -223,17 +239,27 @@ def filter_cases(syncer: Syncer) -> list[tuple[dict[str, str], str, str]]:
             {"f-type": "MOVE", "f-account": a_account},
             f"action_type = 'MOVE' and account_id = '{a_account}'",
             "true",
+            "",
         ),
         (
             {"f-from": day, "f-to": day, "f-status": "COMPLETED"},
             f"job_status = 'COMPLETED' and cast(created_at at time zone 'UTC' as date) = '{day}'",
             f"cast(started_at as date) = '{day}'",
+            "",
         ),
         (
             {"f-dest": destination, "f-search": word},
             f"destination = '{destination}' and (lower(job_id) like '%{word}%'"
             f" or lower(comment) like '%{word}%' or {reason_match})",
             "true",
+            "",
+        ),
+        (
+            {"f-family": "throttling/quota"},
+            f"exists (select 1 from {REPORTING}.job_failure_reasons as r where r.job_id ="
+            " c.job_id and r.reason_family = 'throttling/quota')",
+            "true",
+            "throttling/quota",
         ),
     ]
 
@@ -255,16 +281,16 @@ def test_every_filter_changes_every_panel_as_sql_on_the_marts_says(
     assert everything["daily_labels"][-1].endswith("(partial)")
     assert browser.evaluate("!!document.querySelector('#daily svg line[stroke-dasharray]')")
     assert not [label for label in everything["daily_labels"][:-1] if "partial" in label]
-    for filters, where, runs_where in filter_cases(syncer):
+    for filters, where, runs_where, family in filter_cases(syncer):
         browser.evaluate("document.getElementById('f-reset').click()")
         browser.evaluate("new Promise((done) => setTimeout(done, 50))")
         set_filters(browser, **filters)
         now = shown(browser)
-        want = expected(syncer, where, runs_where)
+        want = expected(syncer, where, runs_where, family=family)
         assert {k: v for k, v in now.items() if k != "daily_labels"} == want, filters
         # every panel moved; the chosen job (and so its reasons) stays while it matches, and
         # sync health follows the date range only (runs sync every job)
-        moving = [k for k in want if k not in ("chosen", "job_reasons", "runs")]
+        moving = [k for k in want if k not in ("chosen", "job_reasons", "runs", "families")]
         moving += ["runs"] if "f-from" in filters else []
         assert [k for k in moving if now[k] != everything[k]] == moving, filters
         assert 0 < want["kpi"]["jobs"] < 32, filters

@@ -78,7 +78,7 @@ def test_report_shows_every_job_and_the_top_reasons(syncer: Syncer) -> None:
     text = build_report(syncer.pipeline(), top=3)
     for job_id in syncer.sim.world.jobs:
         assert job_id[:8] in text
-    reasons = text.split("Top failure reasons")[1].strip().splitlines()
+    reasons = text.split("Top FAILED reasons")[1].strip().split("\n\n")[0].splitlines()
     assert len(reasons) == 2 + 3  # header, rule and the top three
     one = next(iter(syncer.sim.world.jobs))
     only = build_report(syncer.pipeline(), job_ids=[one])

@@ -81,6 +81,7 @@ def test_the_wheel_holds_every_module_and_model_and_nothing_else(wheel: Path) ->
     assert modules - names == set()
     page = {f"cf_bulk_sync/reporting/dashboard.{kind}" for kind in ("html", "css", "js")}
     assert page - names == set()  # the dashboard's page, inlined when it is written
+    assert "cf_bulk_sync/reasons/families.csv" in names  # the shipped reason families
     tops = {name.split("/", 1)[0] for name in names}
     assert {t for t in tops if not t.endswith(".dist-info")} == {"cf_bulk_sync"}  # no pipelines/
     (info,) = (t for t in tops if t.endswith(".dist-info"))

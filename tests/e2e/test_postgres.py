@@ -143,7 +143,7 @@ def test_the_command_line_syncs_into_postgres(
     )
     assert built in run.stdout
     report = cli("report", "--destination", "postgres", "--dataset", dataset, env=env, cwd=tmp_path)
-    assert report.returncode == 0 and "Top failure reasons" in report.stdout
+    assert report.returncode == 0 and "Top FAILED reasons" in report.stdout
     for job_id in simulator.world.jobs:
         assert job_id[:8] in report.stdout
     page = tmp_path / "dashboard.html"

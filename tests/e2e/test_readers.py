@@ -314,10 +314,10 @@ def test_the_reports_failure_rate_is_of_processed_messages(
         )
         done, failed = counts[cells["job"]]
         if done == 0:
-            assert cells["fail %"] == "", row
+            assert cells["fail % of processed"] == "", row
             checked["blank"] += 1
         else:
-            assert float(cells["fail %"]) == round(100 * failed / done, 1), row
+            assert float(cells["fail % of processed"]) == round(100 * failed / done, 1), row
             checked["diluted"] += int(cells["in flight"] != "0" and failed > 0)
     # the simulated account has both kinds: running jobs with failures, and jobs not started
     assert checked["blank"] > 0 and checked["diluted"] > 0, checked

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from cf_bulk_sync.loading.pipeline import sync
-from cf_bulk_sync.models import reason_texts
-from cf_bulk_sync.models.reason_texts import RULE_VERSION, text_hash
 from cf_bulk_sync.models.runner import build_models
 from cf_bulk_sync.outcome import decide
+from cf_bulk_sync.reasons import texts as reason_texts
+from cf_bulk_sync.reasons.rule import RULE_VERSION
+from cf_bulk_sync.reasons.texts import text_hash
 from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator, World
 from cf_bulk_sync.source import settings
 

@@ -212,7 +212,7 @@ def test_builds_of_one_shape_reuse_their_compiled_statements(
     assert warehouse.query(
         f"select failure_reason from {REPORTING}.job_failure_reasons where job_id = 'j1'"
         " and failure_reason is not null"
-    ) == [("mailbox full",)]
+    ) == [("Mailbox full",)]
     assert build_models(warehouse.pipeline, full=True).full
     assert marts(warehouse) == incremental
     # a raw table receiving its first rows is another shape: the views read it now

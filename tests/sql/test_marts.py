@@ -237,14 +237,14 @@ def test_job_failure_reasons(seeded: Warehouse) -> None:
         (
             "j2",
             "FAILED",
-            "Graph API error <n>",
+            "Graph API error",
             1,
             D("1.0000"),
             1,
             "n4",
             "Graph API error 503: Service Unavailable",
         ),
-        ("j3", "FAILED", "Graph API error <n>", 1, D("0.5000"), 0, "p1", "Graph API error 500"),
+        ("j3", "FAILED", "Graph API error", 1, D("0.5000"), 0, "p1", "Graph API error 500"),
         (
             "j3",
             "FAILED",
@@ -262,13 +262,15 @@ def test_failure_reasons(seeded: Warehouse) -> None:
     seeded.build()
     assert seeded.mart(
         "failure_reasons",
-        "message_status, failure_reason, count_messages, count_jobs, share_within_status,"
+        "message_status, failure_reason, reason_family, count_messages, count_jobs,"
+        " share_within_status,"
         " count_retrying, cast(first_seen_at as varchar), cast(last_seen_at as varchar)",
         order="1, 2",
     ) == [
         (
             "FAILED",
-            "Graph API error <n>",
+            "Graph API error",
+            "provider error",
             2,
             2,
             D("0.4000"),
@@ -279,6 +281,7 @@ def test_failure_reasons(seeded: Warehouse) -> None:
         (
             "FAILED",
             "Mailbox not found",
+            "not found",
             3,
             2,
             D("0.6000"),
@@ -289,6 +292,7 @@ def test_failure_reasons(seeded: Warehouse) -> None:
         (
             "SKIPPED",
             "Message already in destination folder",
+            "already done or duplicate",
             1,
             1,
             D("1.0000"),

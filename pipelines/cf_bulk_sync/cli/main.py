@@ -132,7 +132,7 @@ def _report(args: argparse.Namespace) -> int:
     from ..reporting.report import build_report
 
     with reader_pipeline(args.destination, args.dataset, args.pipeline_name) as pipeline:
-        text = build_report(pipeline, args.job_id, args.top)
+        text = build_report(pipeline, args.job_id, args.top, args.family, args.unknown_reasons)
     print(text)
     return ExitCode.OK
 

@@ -131,9 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report",
-        help="print status counts per job and the top failure reasons",
-        description="Read the marts and print the messages per job and status, and the most"
-        " frequent failure reasons. Run after `run` or `models`." + READER_NOTE,
+        help="print status counts per job, failures by family and the top failure reasons",
+        description="Read the marts and print the messages per job and status, FAILED messages"
+        " by reason family, and the most frequent reasons of FAILED messages (SKIPPED and"
+        " CANCELLED apart). Run after `run` or `models`." + READER_NOTE,
     )
     _destination_options(report)
     report.add_argument(
@@ -144,6 +145,17 @@ def build_parser() -> argparse.ArgumentParser:
         " will do); repeat for several",
     )
     report.add_argument("--top", type=int, default=10, help="failure reasons to show")
+    report.add_argument(
+        "--family",
+        metavar="FAMILY",
+        help="only the reasons of this family (e.g. 'throttling/quota'; the families are those"
+        " of the table 'FAILED messages by reason family')",
+    )
+    report.add_argument(
+        "--unknown-reasons",
+        action="store_true",
+        help="list the reasons no family rule matched (family other), with an example text each",
+    )
 
     dashboard = commands.add_parser(
         "dashboard",

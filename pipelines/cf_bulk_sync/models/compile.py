@@ -23,7 +23,8 @@ from ..errors import ModelError
 from ..loading.pipeline import DATASET_NAME
 from .dialects import SUPPORTED
 from .materialize import create_sql
-from .runner import RAW_TABLES, REPORTING_SUFFIX, compile_query, load_models
+from .relations import REPORTING_SUFFIX
+from .runner import RAW_TABLES, compile_query, load_models
 
 # the files an earlier compile wrote into a folder: `07_job_progress.sql`
 _WRITTEN = re.compile(r"^\d{2,}_\w+\.sql$")

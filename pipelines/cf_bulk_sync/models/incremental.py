@@ -74,8 +74,9 @@ def incremental_key(path: Path) -> str | None:
 
 
 def fingerprint(path: Path) -> str:
-    # the rule version as reason_texts derives with it: a new rule derives every text again
-    text = f"{FORMAT_VERSION}\n{reason_texts.RULE_VERSION}\n{path.read_text()}"
+    # the rule version and family mapping reasons are derived with: a change derives every
+    # text again
+    text = f"{FORMAT_VERSION}\n{reason_texts.derivation()}\n{path.read_text()}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -55,7 +55,7 @@
 
   // --- filters ---------------------------------------------------------------------------
   var F = { from: $("f-from"), to: $("f-to"), type: $("f-type"), dest: $("f-dest"),
-    status: $("f-status"), account: $("f-account"), search: $("f-search") };
+    status: $("f-status"), account: $("f-account"), family: $("f-family"), search: $("f-search") };
   ["type", "dest", "status", "account"].forEach(function (key) {
     var seen = {};
     J[key].forEach(function (t) { seen[t] = 1; });
@@ -63,6 +63,16 @@
     Object.keys(seen).map(Number).sort(function (a, b) { return T[a] < T[b] ? -1 : 1; })
       .forEach(function (t) { F[key].appendChild(h("option", { value: t }, T[t] || "(none)")); });
   });
+  // the reason families of the data, by name
+  (function () {
+    var seen = {};
+    D.reasons.family.forEach(function (t) { seen[t] = 1; });
+    F.family.appendChild(h("option", { value: "" }, "All"));
+    Object.keys(seen).map(Number).sort(function (a, b) { return T[a] < T[b] ? -1 : 1; })
+      .forEach(function (t) { F.family.appendChild(h("option", { value: t }, T[t] || "(none)")); });
+  })();
+  // a reason row counts under the chosen family only (all rows when none is chosen)
+  function inFamily(r) { return F.family.value === "" || D.reasons.family[r] === +F.family.value; }
   function dateInput(input, end) {
     if (!input.value) return null;
     return Date.parse(input.value + "T00:00:00Z") / 1000 + (end ? DAY : 0);
@@ -75,6 +85,8 @@
       if (from != null && (c == null || c < from)) return false;
       if (to != null && (c == null || c >= to)) return false;
       for (var k in want) if (want[k] != null && J[k][j] !== want[k]) return false;
+      // a family chosen: the jobs with a reason of that family
+      if (F.family.value !== "" && !reasonsOf[j].some(inFamily)) return false;
       if (!text) return true;
       if (J.id[j].toLowerCase().indexOf(text) >= 0 || T[J.comment[j]].toLowerCase().indexOf(text) >= 0) return true;
       return reasonsOf[j].some(function (r) { return T[D.reasons.reason[r]].toLowerCase().indexOf(text) >= 0; });
@@ -99,7 +111,7 @@
       ["messages", "Messages", function (js) { return sum(js, total); }, fmt],
       ["processed", "Processed", function (js) { return sum(js, processed); }, fmt],
       ["failed", "Failed", function (js) { return sum(js, failed); }, fmt],
-      ["failure-rate", "Failure rate of processed", function (js) {
+      ["failure-rate", "Fail % of processed", function (js) {
         var p = sum(js, processed); return p ? sum(js, failed) / p : null; },
         function (v) { return v == null ? "–" : (100 * v).toFixed(1) + "%"; }]
     ];
@@ -219,29 +231,41 @@
     var lo = Math.min.apply(null, created), hi = Math.max.apply(null, created), buckets = 12;
     jobs.forEach(function (j) {
       var b = hi > lo ? Math.min(buckets - 1, Math.floor((J.created[j] - lo) / (hi - lo) * buckets)) : 0;
-      reasonsOf[j].forEach(function (r) {
+      reasonsOf[j].filter(inFamily).forEach(function (r) {
         var key = D.reasons.status[r] + "|" + D.reasons.reason[r];
-        var g = groups[key] || (groups[key] = { status: T[D.reasons.status[r]], reason: T[D.reasons.reason[r]], count: 0, jobs: 0, trend: new Array(buckets).fill(0) });
+        var g = groups[key] || (groups[key] = { status: T[D.reasons.status[r]], reason: T[D.reasons.reason[r]], family: T[D.reasons.family[r]], count: 0, jobs: 0, trend: new Array(buckets).fill(0) });
         g.count += D.reasons.count[r]; g.jobs += 1; g.trend[b] += D.reasons.count[r];
       });
     });
-    var top = Object.keys(groups).map(function (k) { return groups[k]; })
-      .sort(function (a, b) { return b.count - a.count || (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0); }).slice(0, D.top || 10);
-    if (!top.length) return fill("reasons", h("p", {}, "No failed, skipped or cancelled messages."));
-    var rows = top.map(function (g) {
-      var peak = Math.max.apply(null, g.trend.concat([1])), spark = svg("svg", { "class": "spark", viewBox: "0 0 96 20", role: "img",
+    var all = Object.keys(groups).map(function (k) { return groups[k]; })
+      .sort(function (a, b) { return b.count - a.count || (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0); });
+    // FAILED are the failures; SKIPPED and CANCELLED are shown apart, not mixed in
+    var top = all.filter(function (g) { return g.status === "FAILED"; }).slice(0, D.top || 10);
+    var apart = all.filter(function (g) { return g.status !== "FAILED"; }).slice(0, D.top || 10);
+    function spark(g) {
+      var peak = Math.max.apply(null, g.trend.concat([1])), box = svg("svg", { "class": "spark", viewBox: "0 0 96 20", role: "img",
         "aria-label": "by job creation time, oldest first: " + g.trend.join(", ") });
-      spark.appendChild(svg("line", { x1: 0, x2: 96, y1: 19.5, y2: 19.5, stroke: "#767676" }));
+      box.appendChild(svg("line", { x1: 0, x2: 96, y1: 19.5, y2: 19.5, stroke: "#767676" }));
       g.trend.forEach(function (v, i) {
-        if (v) spark.appendChild(svg("rect", { x: i * 8, y: 20 - 18 * v / peak, width: 6, height: Math.max(2, 18 * v / peak), fill: colour(g.status) }));
+        if (v) box.appendChild(svg("rect", { x: i * 8, y: 20 - 18 * v / peak, width: 6, height: Math.max(2, 18 * v / peak), fill: colour(g.status) }));
       });
-      return h("tr", {}, [h("td", {}, g.status), h("td", { "class": "reason" }, g.reason),
-        h("td", { "class": "num", "data-field": "reason-count" }, fmt(g.count)), h("td", { "class": "num" }, fmt(g.jobs)), h("td", {}, spark)]);
-    });
-    fill("reasons", [h("p", { "class": "note" }, "Trend: messages per reason by the creation time of their jobs, in 12 steps over the jobs shown."),
-      scrollBox("Top failure reasons", h("table", { id: "top-reasons" }, [
-      h("thead", {}, h("tr", {}, ["status", "reason", "messages", "jobs", "trend"].map(function (t) { return h("th", { scope: "col" }, t); }))),
-      h("tbody", {}, rows)]))]);
+      return box;
+    }
+    function table(id, label, list, withStatus, field) {
+      var heads = (withStatus ? ["status"] : []).concat(["reason", "family", "messages", "jobs", "trend"]);
+      return scrollBox(label, h("table", { id: id }, [
+        h("thead", {}, h("tr", {}, heads.map(function (t) { return h("th", { scope: "col" }, t); }))),
+        h("tbody", {}, list.map(function (g) {
+          return h("tr", {}, (withStatus ? [h("td", {}, g.status)] : []).concat([h("td", { "class": "reason" }, g.reason),
+            h("td", { "data-field": "reason-family" }, g.family),
+            h("td", { "class": "num", "data-field": field }, fmt(g.count)), h("td", { "class": "num" }, fmt(g.jobs)), h("td", {}, spark(g))]));
+        }))]));
+    }
+    var note = h("p", { "class": "note" }, "Trend: messages per reason by the creation time of their jobs, in 12 steps over the jobs shown.");
+    fill("reasons", top.length ? [note, table("top-reasons", "Top FAILED reasons", top, false, "reason-count")]
+      : h("p", {}, "No failed messages."));
+    fill("not-failures", apart.length ? table("apart-reasons", "SKIPPED and CANCELLED reasons", apart, true, "apart-count")
+      : h("p", {}, "No skipped or cancelled messages."));
   }
 
   var NUMERIC = { messages: 1, processed: 1, failure: 1, duration: 1 };
@@ -251,7 +275,7 @@
     ["messages", "messages", function (j) { return total[j]; }, fmt],
     ["statuses", "statuses", null],
     ["processed", "processed", function (j) { return total[j] ? processed[j] / total[j] : null; }, function (v, j) { return pct(processed[j], total[j]); }],
-    ["failure", "failure rate (of processed)", function (j) { return processed[j] ? failed[j] / processed[j] : null; }, function (v, j) { return pct(failed[j], processed[j]); }],
+    ["failure", "fail % of processed", function (j) { return processed[j] ? failed[j] / processed[j] : null; }, function (v, j) { return pct(failed[j], processed[j]); }],
     ["created", "created (UTC)", function (j) { return J.created[j]; }, when],
     ["started", "started", function (j) { return J.started[j]; }, when],
     ["completed", "completed", function (j) { return J.completed[j]; }, when],
@@ -336,11 +360,11 @@
     if (j == null) return fill("job-reasons", h("p", {}, "No job matches the filters."));
     var rows = reasonsOf[j].slice().sort(function (a, b) { return D.reasons.count[b] - D.reasons.count[a]; }).map(function (r) {
       var s = T[D.reasons.status[r]], of = J.counts[S.indexOf(s)] ? J.counts[S.indexOf(s)][j] : 0;
-      return h("tr", {}, [h("td", {}, s), h("td", { "class": "reason" }, T[D.reasons.reason[r]]),
+      return h("tr", {}, [h("td", {}, s), h("td", { "class": "reason" }, T[D.reasons.reason[r]]), h("td", {}, T[D.reasons.family[r]]),
         h("td", { "class": "num", "data-field": "job-reason-count" }, fmt(D.reasons.count[r])), h("td", { "class": "num" }, pct(D.reasons.count[r], of))]);
     });
     fill("job-reasons", [h("p", { id: "chosen-job" }, ["Job ", h("code", {}, J.id[j]), " (" + T[J.status[j]] + ", " + fmt(total[j]) + " messages; pick another in the jobs table)"]),
-      rows.length ? scrollBox("Failure reasons of the job", h("table", {}, [h("thead", {}, h("tr", {}, ["status", "reason", "messages", "share of status"].map(function (t) { return h("th", { scope: "col" }, t); }))), h("tbody", {}, rows)]))
+      rows.length ? scrollBox("Failure reasons of the job", h("table", {}, [h("thead", {}, h("tr", {}, ["status", "reason", "family", "messages", "share of status"].map(function (t) { return h("th", { scope: "col" }, t); }))), h("tbody", {}, rows)]))
         : h("p", {}, "No failed, skipped or cancelled messages.")]);
   }
 

@@ -35,7 +35,8 @@ left join {job_reconciliation} as r on r.job_id = c.job_id
 order by c.created_at desc, c.job_id
 """
 REASONS_SQL = """
-select job_id, message_status, substr(failure_reason, 1, {limit}), count_messages
+select job_id, message_status, substr(failure_reason, 1, {limit}), count_messages,
+    substr(reason_family, 1, {limit})
 from {job_failure_reasons}
 """
 # messages processed per job, UTC day and status: the failure-rate trend under any filter
@@ -132,6 +133,7 @@ def read_marts(pipeline: dlt.Pipeline) -> dict[str, Any]:
             "status": [texts(r[1]) for r in reasons if r[0] in index],
             "reason": [texts(r[2]) for r in reasons if r[0] in index],
             "count": [int(r[3]) for r in reasons if r[0] in index],
+            "family": [texts(r[4]) for r in reasons if r[0] in index],
         },
         "daily": {
             "job": [index[d[0]] for d in daily if d[0] in index],

@@ -1,4 +1,6 @@
-"""`cf-bulk-sync report`: status counts per job and the top failure reasons, as text tables."""
+"""`cf-bulk-sync report`: status counts per job, FAILED messages by reason family and the top
+reasons of each final status (FAILED; SKIPPED and CANCELLED apart, not failures), as text
+tables; or, with `unknown_reasons`, the reasons no family rule matched."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -8,7 +10,9 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from ..errors import ConfigurationError
 from ..models.relations import no_models_yet, qualified, reporting_dataset
+from ..reasons.names import FAMILIES
 from ..safe_text import printable
+from . import reason_tables
 from .reader import read_only_client
 
 # API texts (reasons, destinations, statuses) are shown cut to this many characters: one reason
@@ -27,7 +31,7 @@ JOB_COLUMNS = (
     ("cancelled", "count_cancelled"),
     ("in flight", "in_flight"),
     ("done %", "processed_pct"),
-    ("fail %", "failure_pct"),
+    ("fail % of processed", "failure_pct"),
     ("check", "reconciliation_status"),
 )
 
@@ -52,27 +56,57 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
 
 
-def build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None = None, top: int = 10) -> str:
+def build_report(
+    pipeline: dlt.Pipeline,
+    job_ids: list[str] | None = None,
+    top: int = 10,
+    family: str | None = None,
+    unknown_reasons: bool = False,
+) -> str:
     """Reads the marts (as `reader.read_only_client` reads) and lays them out for a terminal or
     a cron log. `job_ids` may be full ids or unique prefixes of them (the table shows the
-    first 8 characters)."""
+    first 8 characters); `family` keeps the reasons of one family; `unknown_reasons` lists
+    the reasons in family "other" instead, with an example text each."""
     try:
-        return _build_report(pipeline, job_ids, top)
+        return _build_report(pipeline, job_ids, top, family, unknown_reasons)
     except DatabaseUndefinedRelation:
         raise no_models_yet(pipeline) from None
 
 
-def _build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None, top: int) -> str:
+def _build_report(
+    pipeline: dlt.Pipeline,
+    job_ids: list[str] | None,
+    top: int,
+    family: str | None,
+    unknown_reasons: bool,
+) -> str:
     dataset = reporting_dataset(pipeline)
     with read_only_client(pipeline) as client:
 
         def table(name: str) -> str:
             return qualified(client, name, dataset)
 
+        if job_ids:
+            job_ids = resolve_job_ids(client, table("job_status_counts"), job_ids)
+        selection = reason_tables.Selection(
+            table("job_failure_reasons"), TEXT_LIMIT + 1, list(job_ids or []), family
+        )
+        of_jobs = " of the selected jobs" if job_ids else ""
+        if unknown_reasons:
+            rows = reason_tables.other_reasons(client, selection, top)
+            return "\n".join(
+                [
+                    f"Reasons in family other{of_jobs} (no family rule matched them; add one in"
+                    " [cf_bulk_sync.reason_families], see docs/failure-reasons.md)",
+                    render_table(["status", "reason", "messages", "example text"], rows),
+                ]
+            )
+        if family is not None:
+            check_family(client, selection.table, family)
+
         job_filter = ""
         params: list[Any] = []
         if job_ids:
-            job_ids = resolve_job_ids(client, table("job_status_counts"), job_ids)
             job_filter = f"where c.job_id in ({', '.join(['%s'] * len(job_ids))})"
             params = list(job_ids)
         settled = "c.count_completed + c.count_failed + c.count_skipped + c.count_cancelled"
@@ -95,42 +129,40 @@ def _build_report(pipeline: dlt.Pipeline, job_ids: list[str] | None, top: int) -
             """,
             *params,
         )
-        if job_ids:
-            reasons = client.execute_sql(
-                f"""
-                select message_status, substr(failure_reason, 1, {TEXT_LIMIT + 1}),
-                    sum(count_messages),
-                    count(distinct job_id), max(last_seen_at)
-                from {table("job_failure_reasons")} as c
-                {job_filter}
-                group by message_status, failure_reason
-                order by 3 desc, failure_reason
-                limit {int(top)}
-                """,
-                *params,
-            )
-        else:
-            reasons = client.execute_sql(
-                f"""
-                select message_status, substr(failure_reason, 1, {TEXT_LIMIT + 1}), count_messages,
-                    count_jobs, last_seen_at
-                from {table("failure_reasons")}
-                order by count_messages desc, failure_reason
-                limit {int(top)}
-                """
-            )
-    jobs, reasons = jobs or [], reasons or []  # execute_sql gives None for no result set
+        by_family = reason_tables.families(client, selection)
+        statuses = {
+            status: reason_tables.top_reasons(client, selection, status, top)
+            for status in reason_tables.STATUSES
+        }
+    jobs = jobs or []  # execute_sql gives None for no result set
+    of_family = f" in family {family}" if family is not None else ""
+    reason_headers = ["reason", "family", "messages", "jobs", "last seen"]
     parts = [
         f"Messages per job and status ({len(jobs)} jobs)",
         render_table([h for h, _ in JOB_COLUMNS], [_numbers(r) for r in jobs]),
         "",
-        f"Top failure reasons{' of the selected jobs' if job_ids else ''}",
-        render_table(
-            ["status", "reason", "messages", "jobs", "last seen"],
-            [(r[0], r[1], int(r[2]), int(r[3]), str(r[4])[:16] if r[4] else "") for r in reasons],
-        ),
+        f"FAILED messages by reason family{of_jobs}{of_family}",
+        render_table(["family", "messages", "% of FAILED", "reasons", "jobs"], by_family),
+        "",
+        f"Top FAILED reasons{of_jobs}{of_family}",
+        render_table(reason_headers, statuses["FAILED"]),
     ]
+    for status in ("SKIPPED", "CANCELLED"):
+        parts += [
+            "",
+            f"{status} reasons{of_jobs}{of_family} (not failures: shown apart)",
+            render_table(reason_headers, statuses[status]),
+        ]
     return "\n".join(parts)
+
+
+def check_family(client: Any, table: str, family: str) -> None:
+    """`family` is a shipped one or one in the marts; else a `ConfigurationError` naming them."""
+    known = set(FAMILIES) | reason_tables.known_families(client, table)
+    if family not in known:
+        raise ConfigurationError(
+            f"no reason family {family!r}: use one of {', '.join(sorted(known))}"
+        )
 
 
 def resolve_job_ids(client: Any, table: str, given: Sequence[str]) -> list[str]:

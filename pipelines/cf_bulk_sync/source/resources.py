@@ -9,7 +9,7 @@ import dlt
 import pyarrow as pa
 from dlt.common import pendulum
 
-from ..models import reason_texts
+from ..reasons import texts as reason_texts
 from . import settings
 from .arrow_pages import ArrowBatch, import_on_this_thread, to_arrow
 from .catalog import JobCatalog

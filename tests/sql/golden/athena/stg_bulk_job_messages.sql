@@ -33,6 +33,10 @@ WITH messages AS (
       WHEN renamed.message_status IN ('FAILED', 'SKIPPED', 'CANCELLED')
       THEN COALESCE(reason_texts.failure_reason, 'unknown')
     END AS failure_reason,
+    CASE
+      WHEN renamed.message_status IN ('FAILED', 'SKIPPED', 'CANCELLED')
+      THEN COALESCE(reason_texts.reason_family, 'other')
+    END AS reason_family,
     renamed.message_status IN ('PENDING', 'DISCOVERING', 'PROCESSING') AS is_in_flight,
     renamed.message_status = 'FAILED' AND NOT renamed.retry_after IS NULL AS is_retrying
   FROM renamed

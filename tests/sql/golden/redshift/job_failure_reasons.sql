@@ -19,6 +19,7 @@ WITH messages AS (
     job_id AS job_id,
     message_status AS message_status,
     failure_reason AS failure_reason,
+    reason_family AS reason_family,
     COUNT(*) AS count_messages,
     SUM(CASE WHEN is_retrying THEN 1 ELSE 0 END) AS count_retrying,
     MIN(seen_at) AS first_seen_at,
@@ -27,7 +28,8 @@ WITH messages AS (
   GROUP BY
     job_id,
     message_status,
-    failure_reason
+    failure_reason,
+    reason_family
 ), status_totals AS (
   SELECT
     job_id AS job_id,
@@ -58,6 +60,7 @@ WITH messages AS (
     jobs.job_status AS job_status,
     grouped.message_status AS message_status,
     grouped.failure_reason AS failure_reason,
+    grouped.reason_family AS reason_family,
     CAST(grouped.count_messages AS BIGINT) AS count_messages,
     CAST(ROUND(
       CAST(CAST(1.0 * grouped.count_messages AS DOUBLE PRECISION) / NULLIF(status_totals.count_in_status, 0) AS DECIMAL(38, 9)),

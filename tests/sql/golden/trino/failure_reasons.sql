@@ -7,6 +7,7 @@ WITH job_reasons AS (
   SELECT
     message_status AS message_status,
     failure_reason AS failure_reason,
+    reason_family AS reason_family,
     SUM(count_messages) AS count_messages,
     COUNT(*) AS count_jobs,
     SUM(count_retrying) AS count_retrying,
@@ -16,7 +17,8 @@ WITH job_reasons AS (
   FROM job_reasons
   GROUP BY
     message_status,
-    failure_reason
+    failure_reason,
+    reason_family
 ), status_totals AS (
   SELECT
     message_status AS message_status,
@@ -28,6 +30,7 @@ WITH job_reasons AS (
   SELECT
     grouped.message_status AS message_status,
     grouped.failure_reason AS failure_reason,
+    grouped.reason_family AS reason_family,
     CAST(grouped.count_messages AS BIGINT) AS count_messages,
     CAST(grouped.count_jobs AS BIGINT) AS count_jobs,
     CAST(ROUND(

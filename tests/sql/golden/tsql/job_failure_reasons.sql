@@ -1,4 +1,4 @@
-/* Mart: one row per job, message status and failure reason (job_id, message_status, */ /* failure_reason): why the job's FAILED, SKIPPED and CANCELLED messages ended that way. */ /* share_within_status is the share of the job's messages in that status (0..1). */ /* incremental: job_id */
+/* Mart: one row per job, message status and failure reason (job_id, message_status, */ /* failure_reason): why the job's FAILED, SKIPPED and CANCELLED messages ended that way, and */ /* the family of that reason (one per reason: it is derived from the reason alone). */ /* share_within_status is the share of the job's messages in that status (0..1). */ /* incremental: job_id */
 WITH messages AS (
   SELECT
     *
@@ -19,6 +19,7 @@ WITH messages AS (
     job_id AS job_id,
     message_status AS message_status,
     failure_reason AS failure_reason,
+    reason_family AS reason_family,
     COUNT_BIG(*) AS count_messages,
     SUM(CASE WHEN is_retrying <> 0 THEN 1 ELSE 0 END) AS count_retrying,
     MIN(seen_at) AS first_seen_at,
@@ -27,7 +28,8 @@ WITH messages AS (
   GROUP BY
     job_id,
     message_status,
-    failure_reason
+    failure_reason,
+    reason_family
 ), status_totals AS (
   SELECT
     job_id AS job_id,
@@ -58,6 +60,7 @@ WITH messages AS (
     jobs.job_status AS job_status,
     grouped.message_status AS message_status,
     grouped.failure_reason AS failure_reason,
+    grouped.reason_family AS reason_family,
     CAST(grouped.count_messages AS BIGINT) AS count_messages,
     CAST(ROUND(
       CAST(CAST(1.0 * grouped.count_messages AS FLOAT) / NULLIF(status_totals.count_in_status, 0) AS NUMERIC(38, 9)),
