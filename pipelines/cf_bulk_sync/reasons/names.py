@@ -9,10 +9,13 @@ COLUMNS: TTableSchemaColumns = {
     "text_hash": {"data_type": "text", "precision": 64, "nullable": False, "primary_key": True},
     "status_message": {"data_type": "text", "nullable": False},
     "failure_reason": {"data_type": "text", "nullable": False},
-    "reason_family": {"data_type": "text", "nullable": False},
+    # nullable, as every column added after the table's first release: dlt adds it to an
+    # existing table whose rows have none, and NOT NULL would refuse every later load. Rows
+    # of an earlier rule are derived again (their rule_version is older), filling them.
+    "reason_family": {"data_type": "text", "nullable": True},
     "rule_version": {"data_type": "bigint", "nullable": False},
     # the digest of the family mapping the text was derived with (see families)
-    "families_hash": {"data_type": "text", "nullable": False},
+    "families_hash": {"data_type": "text", "nullable": True},
 }
 
 # the families the shipped mapping uses (sql/assertions/accepted_reason_families.sql warns
