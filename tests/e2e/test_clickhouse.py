@@ -9,7 +9,7 @@ import pytest
 from cf_bulk_sync.models.runner import build_models, load_models, reporting_dataset
 
 from ..support.clickhouse import ChdbWarehouse
-from ..support.marts import canonical, phrasing_messages, sync_simulated
+from ..support.marts import canonical, phrasing_messages, seed_rejected, sync_simulated
 from ..support.warehouse import duckdb_pipeline
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -20,6 +20,7 @@ MODELS = [m.name for m in load_models()]
 def test_marts_in_clickhouse_equal_duckdbs_row_for_row(tmp_path: Path) -> None:
     pipeline = duckdb_pipeline(tmp_path, work="dlt-dk")
     sync_simulated(pipeline)
+    seed_rejected(pipeline)  # so that no model is empty
     assert build_models(pipeline).blocking_failures == []
     chdb = ChdbWarehouse(tmp_path)
     try:

@@ -17,7 +17,7 @@ from cf_bulk_sync.models.runner import build_models, load_models, reporting_data
 
 from ..support.cli import cli, environment
 from ..support.dbt import dbt, dbt_project
-from ..support.marts import canonical, sync_simulated
+from ..support.marts import canonical, seed_rejected, sync_simulated
 from ..support.postgres_server import running_postgres
 from ..support.warehouse import duckdb_pipeline
 
@@ -56,6 +56,7 @@ def build_with_dbt(folder: Path, raw_schema: str, target: dict[str, Any]) -> str
 def test_dbt_build_on_duckdb_gives_the_runners_marts(tmp_path: Path) -> None:
     pipeline = duckdb_pipeline(tmp_path, work="dlt-dk")
     sync_simulated(pipeline)
+    seed_rejected(pipeline)  # so that no model is empty
     assert build_models(pipeline).blocking_failures == []
     database = tmp_path / "w.duckdb"
     target = {"type": "duckdb", "path": str(database), "schema": DBT_SCHEMA, "threads": 1}
@@ -79,6 +80,7 @@ def test_dbt_build_on_postgres_gives_the_runners_marts(postgres_url: str, tmp_pa
         pipelines_dir=str(tmp_path / "dlt-pg"),
     )
     sync_simulated(pipeline)
+    seed_rejected(pipeline)  # so that no model is empty
     assert build_models(pipeline).blocking_failures == []
     port = int(postgres_url.rsplit(":", 1)[1].split("/")[0])
     target = {

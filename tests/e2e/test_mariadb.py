@@ -77,7 +77,8 @@ def test_marts_hold_the_same_rows_on_mariadb_and_duckdb(mariadb_url: str, tmp_pa
             assert columns == relation.columns, model
             in_duckdb = rows_of(relation.columns, relation.fetchall())
             assert rows_of(columns, rows) == in_duckdb, model
-            assert in_duckdb, f"{model} is empty"
+            # no item set aside in this world (the ClickHouse and dbt tests seed one)
+            assert in_duckdb or model == "stg_bulk_job_messages_rejected", f"{model} is empty"
     _, expected = phrasing_messages()
     columns, rows = read_mariadb(maria, "stg_bulk_job_messages")
     reasons = {r[columns.index("message_id")]: r[columns.index("failure_reason")] for r in rows}

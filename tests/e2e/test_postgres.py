@@ -86,7 +86,9 @@ def test_marts_hold_the_same_numbers_on_postgres_and_duckdb(
             relation = con.sql(f"select * from {reporting_dataset(dk)}.{model}")
             in_duckdb = canonical(relation.columns, relation.fetchall())
             assert read_postgres(pg, model) == in_duckdb, model
-            assert in_duckdb or model == "job_progress", f"{model} is empty"
+            # the seed-7 world sets no item aside: its rejected items are compared empty here (the
+            # ClickHouse and dbt tests seed one)
+            assert in_duckdb or model in ("job_progress", "stg_bulk_job_messages_rejected"), model
 
 
 def test_failure_reasons_group_the_same_way_on_postgres(postgres_url: str, tmp_path: Path) -> None:

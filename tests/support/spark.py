@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import duckdb
@@ -175,6 +176,10 @@ class SparkPipeline:
     def __init__(self, spark: SparkSession, dataset: str, working_dir: Path) -> None:
         self.dataset_name, self.working_dir = dataset, str(working_dir)
         self.sql = SparkSqlClient(spark, dataset)
+        # what the runner asks of the destination (is it a lake?): dlt's Databricks one
+        self.destination = SimpleNamespace(
+            destination_type="dlt.destinations.databricks", destination_name="databricks"
+        )
 
     @contextmanager
     def destination_client(self) -> Iterator["SparkPipeline"]:
