@@ -369,7 +369,8 @@ def bulk_job_messages(
         yield kept
 
     concurrency = Concurrency(workers)
-    import_on_this_thread()
+    if todo:  # nothing to fetch (every job settled or unchanged): no pyarrow, no pandas
+        import_on_this_thread()
     events = fetch_concurrently(todo, fetch, concurrency)
     try:
         for kind, (_, job), payload in events:
