@@ -38,11 +38,12 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.job_client_impl import SqlJobClientBase
 
-from ..errors import CfBulkSyncError, RunLockedError, WarehouseBusyError
+from ..errors import CfBulkSyncError, MissingDriverError, RunLockedError, WarehouseBusyError
 from ..loading.pipeline import explain, make_pipeline, pipeline_name_of
 from ..loading.schema_changes import stored_changes
 from ..loading.set_aside import clear_set_aside, load_attempts, set_aside_packages
-from ..ops.config_report import Setting, destination_settings, source_settings
+from ..loading.warehouse import describe, location, moved_from
+from ..ops.config_report import DEFAULT, Setting, destination_settings, source_settings
 from ..ops.lock import lock_for, warehouse_lock
 from ..ops.run_record import RUNS_TABLE
 from ..outcome import ExitCode
@@ -62,6 +63,8 @@ DESTINATION_FIX = (
     "check --destination and its credentials (DESTINATION__<NAME>__CREDENTIALS or"
     " .dlt/secrets.toml; see the README's Destinations table)"
 )
+DRIVER_FIX = "install the package named here, then run `cf-bulk-sync check` again"
+HERE = "the folder this runs in"
 HELD_FIX = "nothing to do: whoever holds it lets go when done, however it ends"
 PERMISSION_FIX = (
     "edit the token: add the permission Account > Cloud Email Security > Read and include this"
@@ -103,6 +106,9 @@ def run_check(
     try:
         pipeline = make_pipeline(destination, dataset, pipeline_name=pipeline_name)
         settings += destination_settings(pipeline, destination is not None, dataset is not None)
+        settings.append(warehouse_setting(pipeline, settings))
+    except MissingDriverError as e:
+        checks.append(Check(f"destination {destination}", FAILED, str(e), DRIVER_FIX))
     except Exception as e:  # noqa: BLE001 - unknown destination, missing credentials
         name = f"destination {destination or 'duckdb'}"
         checks.append(Check(name, FAILED, explain(e), DESTINATION_FIX))
@@ -112,6 +118,7 @@ def run_check(
         folder, pipeline.pipeline_name if pipeline else pipeline_name_of(pipeline_name)
     )
     if pipeline is not None:
+        checks += warehouse_checks(pipeline)
         duckdb_in_use = lock.state == HELD and pipeline.destination.destination_name == "duckdb"
         if duckdb_in_use:  # the run holding the lock may have the file open: leave it alone
             why = "not checked while a run holds the lock (it may have the DuckDB file open)"
@@ -213,6 +220,21 @@ def account_check(client: CloudflareClient, account: str) -> Check:
     return Check(name, OK, "can read its bulk action jobs ('Cloud Email Security: Read')")
 
 
+def warehouse_setting(pipeline: dlt.Pipeline, shown: list[Setting]) -> Setting:
+    """Where a run started here would load (a file's absolute path; a server's host and
+    database): from the credentials' origin, else (DuckDB's default file) this folder."""
+    origin = next((s.origin for s in shown if s.key == "credentials"), DEFAULT)
+    return Setting("warehouse", describe(pipeline), HERE if origin == DEFAULT else origin)
+
+
+def warehouse_checks(pipeline: dlt.Pipeline) -> list[Check]:
+    """A warning when the pipeline's last sync loaded another warehouse than a run started here
+    would (another folder, other credentials): nothing when it is the same one."""
+    today = location(pipeline)
+    moved = moved_from(pipeline, today) if today is not None else None
+    return [] if moved is None else [Check("warehouse", WARN, moved)]
+
+
 def destination_checks(pipeline: dlt.Pipeline) -> list[Check]:
     """The destination and the last run, as a writer of the warehouse: into DuckDB, readers
     (`report`, `dashboard`) finish first and new ones wait, as for a run (see ops.lock)."""
@@ -249,7 +271,10 @@ def destination_check(pipeline: dlt.Pipeline) -> Check:
                     sql.drop_dataset()
     except Exception as e:  # noqa: BLE001 - any driver's error, as one line
         return Check(name, FAILED, explain(e), DESTINATION_FIX)
-    return Check(name, OK, f"connected; created and dropped a table in {pipeline.dataset_name}")
+    where = describe(pipeline)
+    return Check(
+        name, OK, f"connected to {where}; created and dropped a table in {pipeline.dataset_name}"
+    )
 
 
 def last_run_check(pipeline: dlt.Pipeline) -> Check:

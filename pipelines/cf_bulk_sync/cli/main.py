@@ -94,13 +94,18 @@ def show(outcome: RunOutcome, title: str = "cf-bulk-sync run", out: TextIO | Non
 
 
 def _models(args: argparse.Namespace) -> int:
+    from ..errors import ConfigurationError
     from ..loading.pipeline import make_pipeline
+    from ..loading.warehouse import no_warehouse
     from ..models.runner import build_models
-    from ..ops.lock import lock_for, warehouse_lock
+    from ..ops.lock import lock_for, warehouse_file, warehouse_lock
     from ..outcome import decide
     from .summary import format_build
 
     pipeline = make_pipeline(args.destination, args.dataset, pipeline_name=args.pipeline_name)
+    database = warehouse_file(pipeline)
+    if database is not None and not database.is_file():  # models build on what a run loaded
+        raise ConfigurationError(no_warehouse(pipeline, str(database)))
     with (
         lock_for(pipeline.pipelines_dir, pipeline.pipeline_name),
         warehouse_lock(pipeline, writer=True),

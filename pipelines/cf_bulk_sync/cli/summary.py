@@ -19,6 +19,8 @@ def format_summary(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> str:
         f"{title}: {label} in {result.seconds:.1f}s at {when} (run {outcome.run_id},"
         f" destination {result.destination}, dataset {result.dataset})"
     ]
+    if result.warehouse:
+        lines.append(f"  warehouse: {result.warehouse}")
     if result.finished_pending:
         lines.append("  pending load package left by an earlier run: finished first")
     unchanged = f", {stats.jobs_unchanged} unchanged in flight" if stats.jobs_unchanged else ""
