@@ -5,7 +5,8 @@ says what could not be checked, `HELD` that a lock is taken):
 
 - configuration: the source accepts it (accounts, credentials, options), as a run would;
 - token: Cloudflare's `/user/tokens/verify`, then each account's `/accounts/{id}/tokens/verify`
-  (account-owned tokens are known only there); active, disabled or expired;
+  (account-owned tokens are known only there); active, disabled or expired. An API without the
+  verify route (a proxy, a mirror: 404, code 7000) is a warning when the bulk list answers;
 - account: one request for one job of each account's bulk list, which proves the permission
   "Cloud Email Security: Read";
 - destination: connect, create and drop a table in the dataset (the dataset is dropped again
@@ -65,6 +66,8 @@ DESTINATION_FIX = (
 )
 DRIVER_FIX = "install the package named here, then run `cf-bulk-sync check` again"
 HERE = "the folder this runs in"
+BASE_URL_FIX = "check base_url and the network, then try again"
+NO_ROUTE = 7000  # Cloudflare's "No route for that URI"
 HELD_FIX = "nothing to do: whoever holds it lets go when done, however it ends"
 PERMISSION_FIX = (
     "edit the token: add the permission Account > Cloud Email Security > Read and include this"
@@ -170,7 +173,7 @@ def api_checks(values: dict[str, Any], explicit: dict[str, Any]) -> list[Check]:
     token = token_check(client, accounts)
     checks.append(token)
     for account in accounts:
-        if token.state == OK:
+        if token.state in (OK, WARN):
             checks.append(account_check(client, account))
         else:
             checks.append(Check(f"account {account}", SKIP, "not checked: the token failed"))
@@ -188,15 +191,42 @@ def token_check(client: CloudflareClient, accounts: list[str]) -> Check:
     try:
         token = client.verify_token(accounts)
     except AuthenticationError as e:
+        if e.status_code == 404 and NO_ROUTE in e.codes and accounts:
+            return unverifiable_token(client, accounts[0], e)
         where = "/user/tokens/verify" + (" or any account's /tokens/verify" if accounts else "")
         detail = f"HTTP {e.status_code}, {describe_errors(e.errors)}"
         return Check("token", FAILED, f"not recognised at {where} ({detail})", NEW_TOKEN)
     except CfBulkSyncError as e:
-        return Check("token", FAILED, str(e), "check base_url and the network, then try again")
+        return Check("token", FAILED, str(e), BASE_URL_FIX)
     detail = f"{token.status} ({token.owner} token, verified at {token.path})"
     if token.expires_on:
         detail += f", expires on {token.expires_on}"
     return Check("token", OK if token.active else FAILED, detail, "" if token.active else NEW_TOKEN)
+
+
+def unverifiable_token(
+    client: CloudflareClient, account: str, refused: AuthenticationError
+) -> Check:
+    """The API here has no verify route (a proxy, a mirror): the token is judged by the bulk
+    list of `account` instead, a warning when that answers."""
+    detail = f"HTTP {refused.status_code}, {describe_errors(refused.errors)}"
+    try:
+        client.probe_jobs(account)
+    except AuthenticationError as e:
+        listed = f"HTTP {e.status_code}, {describe_errors(e.errors)}"
+        return Check(
+            "token",
+            FAILED,
+            f"no verify route here ({detail}) and the bulk list refused it ({listed})",
+            NEW_TOKEN,
+        )
+    except CfBulkSyncError as e:
+        return Check("token", FAILED, f"no verify route here ({detail}); {e}", BASE_URL_FIX)
+    return Check(
+        "token",
+        WARN,
+        f"could not verify the token here (/user/tokens/verify: {detail}); the bulk list answered",
+    )
 
 
 def account_check(client: CloudflareClient, account: str) -> Check:

@@ -26,7 +26,7 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_any,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
 )
 
@@ -34,6 +34,7 @@ from .budget import RequestBudget
 from .deadline import POOL_CLASSES, ResponseDeadline
 from .envelope import MalformedResponse, TemporaryFailure
 from .stats import SyncStats
+from .unreachable import connect_failure
 
 RETRY_STATUS = DEFAULT_RETRY_STATUS  # 429 and every 5xx
 RETRY_EXCEPTIONS = (*DEFAULT_RETRY_EXCEPTIONS, MalformedResponse, TemporaryFailure)
@@ -58,6 +59,8 @@ class BudgetedAdapter(HTTPAdapter):
         self._budget = budget
         self._stats = stats
         self.deadline = deadline
+        # a server answered once: from then on a failed connection is a blip, and retried
+        self.reached = False
 
     # every pool, direct or through a proxy, notes the connection a request is sent on, for
     # the deadline to cut
@@ -85,6 +88,7 @@ class BudgetedAdapter(HTTPAdapter):
         with ResponseDeadline(self.deadline) as deadline:
             try:
                 response = super().send(request, True, timeout, verify, cert, proxies)
+                self.reached = True
                 if stream:  # the caller reads the body (no caller of ours does)
                     return response
                 response.content  # noqa: B018 - reads the body under the deadline
@@ -107,7 +111,7 @@ class RetryingSession(Session):
     sends each request under `retrying`. The response hooks run inside `send`, so what they
     raise is retried like a failed request."""
 
-    def __init__(self, retrying: Retrying, timeout: float) -> None:
+    def __init__(self, retrying: Retrying, timeout: tuple[float, float]) -> None:
         super().__init__(timeout=timeout, raise_for_status=False)
         self._retrying = retrying
 
@@ -130,6 +134,7 @@ class RetryingSessions:
         timeout: float,
         sleep: Callable[[float], None] | None = None,
         deadline: float | None = None,
+        connect_timeout: float | None = None,
     ) -> None:
         deadline = timeout if deadline is None else deadline
         self._adapter = BudgetedAdapter(budget, stats, deadline, pool_maxsize=POOL_SIZE)
@@ -137,8 +142,9 @@ class RetryingSessions:
         self.max_attempts = max_attempts
         self.backoff_factor = backoff_factor
         self.max_retry_delay = max_retry_delay
-        # a socket read may not outlast the response's deadline
-        self.timeout = min(timeout, deadline)
+        # requests' (connect, read) timeouts; neither may outlast the response's deadline
+        connect = timeout if connect_timeout is None else connect_timeout
+        self.timeout = (min(connect, deadline), min(timeout, deadline))
         self._sleep = sleep
 
     def new_session(self) -> RetryingSession:
@@ -154,9 +160,7 @@ class RetryingSessions:
         waits: dict[str, Any] = {"sleep": self._sleep} if self._sleep is not None else {}
         return Retrying(
             **waits,
-            retry=retry_any(
-                retry_if_status(RETRY_STATUS), retry_if_exception_type(RETRY_EXCEPTIONS)
-            ),
+            retry=retry_any(retry_if_status(RETRY_STATUS), retry_if_exception(self._retried)),
             wait=wait_exponential_retry_after(
                 multiplier=self.backoff_factor, max=self.max_retry_delay
             ),
@@ -165,6 +169,13 @@ class RetryingSessions:
             retry_error_callback=_last_outcome,
             before_sleep=self._before_sleep,
         )
+
+    def _retried(self, error: BaseException) -> bool:
+        """Errors worth another attempt; a connection that failed before any server answered
+        in this client's life is not (see unreachable): a wrong base_url fails at once."""
+        if not isinstance(error, RETRY_EXCEPTIONS):
+            return False
+        return self._adapter.reached or not connect_failure(error)
 
     def _before_sleep(self, state: RetryCallState) -> None:
         self._stats.add("retries")
