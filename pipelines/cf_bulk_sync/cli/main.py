@@ -1,12 +1,12 @@
 """`cf-bulk-sync`: one function per command. Every command's exit code comes from
-`cf_bulk_sync.outcome`; `run` and `demo` print a `RunOutcome` that `run_once` returned."""
+`cf_bulk_sync.outcome`; `run` and `demo` print a `RunOutcome` that `run_once` returned, with
+`summary.show`. Nothing heavy is imported before a command runs: `--help` stays fast."""
 
 import argparse
 import sys
 import time
-from typing import TextIO
 
-from ..outcome import ExitCode, RunOutcome, exit_code_of
+from ..outcome import ExitCode, exit_code_of
 from .parser import build_parser
 
 
@@ -57,6 +57,8 @@ def _run(args: argparse.Namespace) -> int:
         from ..run_result import write_run_result
 
         write_run_result(outcome, args.summary_json)
+    from .summary import show
+
     if args.json:
         import json
 
@@ -67,30 +69,6 @@ def _run(args: argparse.Namespace) -> int:
     else:
         show(outcome)
     return int(outcome.exit_code)
-
-
-def show(outcome: RunOutcome, title: str = "cf-bulk-sync run", out: TextIO | None = None) -> None:
-    """Prints the outcome: the summary and the models on `out` (stdout), what failed on
-    stderr."""
-    from ..source.helpers import printable
-    from .summary import format_build, format_summary
-
-    out = out or sys.stdout
-    if outcome.sync is None:  # refused: locked, or bad input before anything ran
-        prefix = "" if outcome.exit_code == ExitCode.LOCKED else "error: "
-        print(f"cf-bulk-sync: {prefix}{printable(outcome.error, 500)}", file=sys.stderr)
-        return
-    print(format_summary(outcome, title), file=out)
-    if outcome.build is not None:
-        print(format_build(outcome.build, outcome.warn_only), file=out)
-        blocking = [] if outcome.warn_only else outcome.build.blocking_failures
-        for failure in blocking:
-            print(f"cf-bulk-sync: {failure.name}: data assertion failed", file=sys.stderr)
-    if outcome.error:
-        print(f"cf-bulk-sync: error: {printable(outcome.error, 500)}", file=sys.stderr)
-    if outcome.published:
-        count = len(outcome.published) - 1
-        print(f"published: {outcome.published[0]} and {count} Parquet files", file=out)
 
 
 def _models(args: argparse.Namespace) -> int:
