@@ -8,6 +8,7 @@ tenacity `Retrying` of our own. dlt's retrying `Client` is configured only throu
 methods, so it is not used.
 """
 
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -59,8 +60,6 @@ class BudgetedAdapter(HTTPAdapter):
         self._budget = budget
         self._stats = stats
         self.deadline = deadline
-        # a server answered once: from then on a failed connection is a blip, and retried
-        self.reached = False
 
     # every pool, direct or through a proxy, notes the connection a request is sent on, for
     # the deadline to cut
@@ -88,7 +87,6 @@ class BudgetedAdapter(HTTPAdapter):
         with ResponseDeadline(self.deadline) as deadline:
             try:
                 response = super().send(request, True, timeout, verify, cert, proxies)
-                self.reached = True
                 if stream:  # the caller reads the body (no caller of ours does)
                     return response
                 response.content  # noqa: B018 - reads the body under the deadline
@@ -111,13 +109,21 @@ class RetryingSession(Session):
     sends each request under `retrying`. The response hooks run inside `send`, so what they
     raise is retried like a failed request."""
 
-    def __init__(self, retrying: Retrying, timeout: tuple[float, float]) -> None:
+    def __init__(
+        self, retrying: Retrying, timeout: tuple[float, float], reached: threading.Event
+    ) -> None:
         super().__init__(timeout=timeout, raise_for_status=False)
         self._retrying = retrying
+        self._reached = reached
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         # a copy per call: a redirect sends again from inside `send`
-        response: requests.Response = self._retrying.copy()(super().send, request, **kwargs)
+        response: requests.Response = self._retrying.copy()(self._attempt, request, **kwargs)
+        return response
+
+    def _attempt(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        response: requests.Response = super().send(request, **kwargs)
+        self._reached.set()  # a server answered (whatever it said)
         return response
 
 
@@ -146,9 +152,11 @@ class RetryingSessions:
         connect = timeout if connect_timeout is None else connect_timeout
         self.timeout = (min(connect, deadline), min(timeout, deadline))
         self._sleep = sleep
+        # set once a server answered any session: from then on a failed connection is a blip
+        self.reached = threading.Event()
 
     def new_session(self) -> RetryingSession:
-        session = RetryingSession(self.retrying(), self.timeout)
+        session = RetryingSession(self.retrying(), self.timeout, self.reached)
         session.mount("http://", self._adapter)
         session.mount("https://", self._adapter)
         return session
@@ -175,7 +183,7 @@ class RetryingSessions:
         in this client's life is not (see unreachable): a wrong base_url fails at once."""
         if not isinstance(error, RETRY_EXCEPTIONS):
             return False
-        return self._adapter.reached or not connect_failure(error)
+        return self.reached.is_set() or not connect_failure(error)
 
     def _before_sleep(self, state: RetryCallState) -> None:
         self._stats.add("retries")
