@@ -134,21 +134,25 @@ def no_warehouse(pipeline: dlt.Pipeline, database: str) -> str:
 
 def last_warehouse(pipeline: dlt.Pipeline, today: str) -> str | None:
     """Where the pipeline's last sync loaded: as recorded by `remember`, else (a pipeline that
-    earlier versions ran) the file dlt resolved against the folder of its first run."""
+    earlier versions ran) what dlt resolves against the folder of the pipeline's first run."""
     try:
         return str(pipeline.get_local_state_val(LAST_WAREHOUSE))
     except KeyError:
         pass
-    if pipeline.first_run or not os.path.isabs(today):
+    params = pipeline.destination.config_params
+    if pipeline.first_run or not params.get("local_dir"):
         return None
     try:
         first = str(pipeline.get_local_state_val(INITIAL_CWD))
     except KeyError:
         return None
-    current = here()
-    if first == current or os.path.commonpath([today, current]) != current:
-        return None  # the same folder, or a location not relative to it (absolute, :pipeline:)
-    return os.path.join(first, os.path.relpath(today, current))
+    current = params["local_dir"]
+    # the same configuration, resolved by dlt as before this module: relative to `first`
+    params["local_dir"] = first
+    try:
+        return location(pipeline)
+    finally:
+        params["local_dir"] = current
 
 
 def remember(pipeline: dlt.Pipeline, today: str) -> None:
