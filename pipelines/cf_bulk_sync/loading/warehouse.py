@@ -124,12 +124,12 @@ def no_warehouse(pipeline: dlt.Pipeline, database: str) -> str:
     find where today's configuration and folder put it."""
     before = last_warehouse(pipeline, database)
     elsewhere = (
-        f" (this pipeline last loaded {before}: run there, or set"
+        f" (this pipeline last loaded {before}; to read that one, run from its folder or set"
         f" DESTINATION__DUCKDB__CREDENTIALS={before})"
         if before is not None and before != database and os.path.isabs(before)
         else ""
     )
-    return f"no warehouse at {database}{elsewhere}: run `cf-bulk-sync run` here first"
+    return f"no warehouse at {database}{elsewhere}: run `cf-bulk-sync run` first"
 
 
 def last_warehouse(pipeline: dlt.Pipeline, today: str) -> str | None:
