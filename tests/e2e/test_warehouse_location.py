@@ -60,6 +60,17 @@ def test_each_folder_has_its_own_warehouse(simulator: Simulator, tmp_path: Path)
     assert messages_in(second) == total  # a whole sync: not the first folder's state
     assert (first / DATABASE).stat().st_mtime_ns == before
 
+    # the old folder's warehouse is still read and built where asked, with the same one line
+    models_there = cli("models", env=env, cwd=first)
+    assert models_there.returncode == 0, models_there.stdout + models_there.stderr
+    assert models_there.stderr == (
+        f"cf-bulk-sync: warning: this pipeline (cf_bulk_sync) last loaded {second / DATABASE};"
+        f" a run here loads {first / DATABASE} (from the configuration and the folder it runs"
+        f" in); the old one is not touched: to go on loading it, run from {second} or set"
+        f" DESTINATION__DUCKDB__CREDENTIALS={second / DATABASE}; for two warehouses, give each"
+        " its own --pipeline-name\n"
+    )
+
     shutil.rmtree(first)
     again = cli("run", "--no-models", env=env, cwd=second)  # the models of the run before
     assert again.returncode == 0, again.stdout + again.stderr

@@ -41,7 +41,7 @@ from ..errors import CfBulkSyncError, MissingDriverError, RunLockedError, Wareho
 from ..loading.pipeline import explain, make_pipeline, pipeline_name_of
 from ..loading.schema_changes import stored_changes
 from ..loading.set_aside import clear_set_aside, load_attempts, set_aside_packages
-from ..loading.warehouse import describe, location, moved_from
+from ..loading.warehouse import describe, moved_here
 from ..ops.config_report import DEFAULT, Setting, destination_settings, source_settings
 from ..ops.lock import lock_for, warehouse_lock
 from ..ops.run_record import RUNS_TABLE
@@ -138,8 +138,7 @@ def warehouse_setting(pipeline: dlt.Pipeline, shown: list[Setting]) -> Setting:
 def warehouse_checks(pipeline: dlt.Pipeline) -> list[Check]:
     """A warning when the pipeline's last sync loaded another warehouse than a run started here
     would (another folder, other credentials): nothing when it is the same one."""
-    today = location(pipeline)
-    moved = moved_from(pipeline, today) if today is not None else None
+    moved = moved_here(pipeline)
     return [] if moved is None else [Check("warehouse", WARN, moved)]
 
 

@@ -5,9 +5,13 @@
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from ..outcome import ExitCode, exit_code_of
 from .parser import build_parser
+
+if TYPE_CHECKING:  # dlt loads only when a command runs: --help and --version stay fast
+    import dlt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,6 +88,7 @@ def _models(args: argparse.Namespace) -> int:
     database = warehouse_file(pipeline)
     if database is not None and not database.is_file():  # models build on what a run loaded
         raise ConfigurationError(no_warehouse(pipeline, str(database)))
+    note_moved(pipeline)
     with (
         lock_for(pipeline.pipelines_dir, pipeline.pipeline_name),
         warehouse_lock(pipeline, writer=True),
@@ -102,6 +107,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     from ..reporting.reader import reader_pipeline
 
     with reader_pipeline(args.destination, args.dataset, args.pipeline_name) as pipeline:
+        note_moved(pipeline)
         path = write_dashboard(pipeline, args.out, args.top)
     print(f"dashboard: {path}")
     return ExitCode.OK
@@ -112,9 +118,20 @@ def _report(args: argparse.Namespace) -> int:
     from ..reporting.report import build_report
 
     with reader_pipeline(args.destination, args.dataset, args.pipeline_name) as pipeline:
+        note_moved(pipeline)
         text = build_report(pipeline, args.job_id, args.top)
     print(text)
     return ExitCode.OK
+
+
+def note_moved(pipeline: "dlt.Pipeline") -> None:
+    """One line on stderr when the pipeline last loaded another warehouse than the one this
+    command uses (see loading.warehouse): it still uses today's."""
+    from ..loading.warehouse import moved_here
+
+    moved = moved_here(pipeline)
+    if moved is not None:
+        print(f"cf-bulk-sync: warning: {moved}", file=sys.stderr)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -119,6 +119,13 @@ def moved_from(pipeline: dlt.Pipeline, today: str) -> str | None:
     )
 
 
+def moved_here(pipeline: dlt.Pipeline) -> str | None:
+    """`moved_from` for the warehouse a command started here uses (None when its
+    configuration cannot be resolved: the command's own error says why)."""
+    today = location(pipeline)
+    return moved_from(pipeline, today) if today is not None else None
+
+
 def no_warehouse(pipeline: dlt.Pipeline, database: str) -> str:
     """The line for a DuckDB file that a reading command (report, dashboard, models) does not
     find where today's configuration and folder put it."""
