@@ -122,8 +122,13 @@ class RetryingSession(Session):
         return response
 
     def _attempt(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        response: requests.Response = super().send(request, **kwargs)
-        self._reached.set()  # a server answered (whatever it said)
+        try:
+            response: requests.Response = super().send(request, **kwargs)
+        except Exception as e:
+            if not connect_failure(e):  # a server was reached: it answered badly, or slowly
+                self._reached.set()
+            raise
+        self._reached.set()
         return response
 
 
