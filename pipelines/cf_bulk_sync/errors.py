@@ -13,6 +13,11 @@ class ConfigurationError(CfBulkSyncError):
     """Bad input found before any request was made."""
 
 
+class MissingDriverError(ConfigurationError):
+    """The destination's Python driver is not installed: the message names the package (an
+    extra of cf-bulk-sync) to install. Exit 2, like other usage a command cannot start with."""
+
+
 class RunLockedError(CfBulkSyncError):
     """Another process holds a lock this command needs (another run of the same pipeline);
     the command changed nothing."""

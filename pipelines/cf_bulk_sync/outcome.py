@@ -12,7 +12,7 @@ from enum import Enum, IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import CfBulkSyncError, RunLockedError
+from .errors import CfBulkSyncError, MissingDriverError, RunLockedError
 
 if TYPE_CHECKING:  # every command reads the exit codes: importing them must not load dlt
     from .loading.pipeline import SyncResult
@@ -119,9 +119,14 @@ def refused(error: CfBulkSyncError) -> RunOutcome:
     """A run that never started: another run holds the lock, or its input is bad."""
     if isinstance(error, RunLockedError):
         return RunOutcome(RunStatus.LOCKED, ExitCode.LOCKED, error=str(error))
-    return RunOutcome(RunStatus.FAILED, ExitCode.ERROR, error=str(error))
+    return RunOutcome(RunStatus.FAILED, exit_code_of(error), error=str(error))
 
 
 def exit_code_of(error: BaseException) -> ExitCode:
-    """The exit code of a command other than `run` that stopped with `error`."""
-    return ExitCode.LOCKED if isinstance(error, RunLockedError) else ExitCode.ERROR
+    """The exit code of a command that stopped with `error` before it started its work (and
+    of any command other than `run`): 5 locked, 2 a driver to install, else 1."""
+    if isinstance(error, RunLockedError):
+        return ExitCode.LOCKED
+    if isinstance(error, MissingDriverError):
+        return ExitCode.USAGE
+    return ExitCode.ERROR

@@ -26,6 +26,7 @@ def run_result(outcome: RunOutcome) -> dict[str, Any]:
         "exit_code": int(outcome.exit_code),
         "destination": result.destination if result else None,
         "dataset": result.dataset if result else None,
+        "warehouse": result.warehouse or None if result else None,
         "jobs": {
             "seen": stats.jobs_seen if stats else 0,
             "to_fetch": stats.jobs_todo if stats else 0,

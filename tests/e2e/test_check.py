@@ -87,6 +87,7 @@ def test_check_passes_and_tells_where_each_value_comes_from(
         f"credentials = duckdb:///{tmp_path}/w.duckdb  (from DESTINATION__DUCKDB__CREDENTIALS)",
         "dataset = cloudflare_email_security  (default)",
         f"dlt folder = {tmp_path}/dlt/pipelines  (from DLT_DATA_DIR)",
+        f"warehouse = {tmp_path}/w.duckdb  (from DESTINATION__DUCKDB__CREDENTIALS)",
     ):
         assert f"\n  {line}\n" in out, line
     # secrets appear nowhere, in no form
@@ -167,6 +168,40 @@ def test_a_token_without_the_permission_fails_at_the_account(
     assert "lacks the permission 'Cloud Email Security: Read'" in detail
     assert "Cloud Email Security > Read" in fix_after(result, f"account {sim.world.account_id}")
     assert dict(sim.counts) == {"token_verify": 1, "jobs": 1}
+
+
+@pytest.mark.parametrize(
+    ("token", "state", "detail"),
+    [
+        pytest.param(
+            SECRET,
+            "warn",
+            "could not verify the token here (/user/tokens/verify: HTTP 404, code 7000: No route"
+            " for that URI: /client/v4/user/tokens/verify); the bulk list answered",
+            id="bulk-list-answers",
+        ),
+        pytest.param(
+            "wrong-token-51c0",
+            "FAILED",
+            "no verify route here (HTTP 404, code 7000: No route for that URI:"
+            " /client/v4/user/tokens/verify) and the bulk list refused it (HTTP 403, code 10000:"
+            " Authentication error)",
+            id="bulk-list-refuses",
+        ),
+    ],
+)
+def test_an_api_without_the_verify_route_is_judged_by_the_bulk_list(
+    sim: Simulator, tmp_path: Path, token: str, state: str, detail: str
+) -> None:
+    sim.verify_route = False  # a proxy or mirror that serves only the bulk endpoints
+    result = cli("check", env=cli_env(sim, tmp_path, token), cwd=tmp_path)
+    assert checks(result)["token"] == (state, detail)
+    assert result.returncode == (0 if state == "warn" else 1), result.stdout + result.stderr
+    if state == "warn":
+        assert checks(result)[f"account {sim.world.account_id}"][0] == "ok"
+        assert "roll" not in result.stdout  # the token works: nothing to replace
+    else:
+        assert "set CLOUDFLARE_API_TOKEN" in fix_after(result, "token")
 
 
 def test_an_account_owned_token_is_verified_at_the_account_endpoint(

@@ -6,6 +6,7 @@ import pytest
 import requests
 import requests_mock
 
+from cf_bulk_sync.source import settings
 from cf_bulk_sync.source.arrow_pages import is_arrow_page
 from cf_bulk_sync.source.client import CloudflareAuth, CloudflareClient
 from cf_bulk_sync.source.errors import (
@@ -194,7 +195,7 @@ def test_requests_carry_the_timeout_and_dlts_user_agent() -> None:
     with requests_mock.Mocker() as mock:
         mock.get(PREFIX, json=ok([]))
         list(client(timeout=12.5).iter_jobs(ACCOUNT))
-        assert mock.last_request.timeout == 12.5
+        assert mock.last_request.timeout == (settings.DEFAULT_CONNECT_TIMEOUT, 12.5)
         assert mock.last_request.headers["User-Agent"].startswith("dlt/")
 
 

@@ -5,7 +5,8 @@ says what could not be checked, `HELD` that a lock is taken):
 
 - configuration: the source accepts it (accounts, credentials, options), as a run would;
 - token: Cloudflare's `/user/tokens/verify`, then each account's `/accounts/{id}/tokens/verify`
-  (account-owned tokens are known only there); active, disabled or expired;
+  (account-owned tokens are known only there); active, disabled or expired. An API without the
+  verify route (a proxy, a mirror: 404, code 7000) is a warning when the bulk list answers;
 - account: one request for one job of each account's bulk list, which proves the permission
   "Cloud Email Security: Read";
 - destination: connect, create and drop a table in the dataset (the dataset is dropped again
@@ -26,10 +27,8 @@ Requests: one verify (one more per account for an account-owned token) and one p
 retries aside. Nothing is written but that table and, for an instant, the lock file.
 """
 
-import inspect
 import sys
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,48 +37,25 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.job_client_impl import SqlJobClientBase
 
-from ..errors import CfBulkSyncError, RunLockedError, WarehouseBusyError
+from ..errors import CfBulkSyncError, MissingDriverError, RunLockedError, WarehouseBusyError
 from ..loading.lake import is_lake
 from ..loading.pipeline import explain, make_pipeline, pipeline_name_of
 from ..loading.schema_changes import stored_changes
 from ..loading.set_aside import clear_set_aside, load_attempts, set_aside_packages
-from ..ops.config_report import Setting, destination_settings, source_settings
+from ..loading.warehouse import describe, moved_here
+from ..ops.config_report import DEFAULT, Setting, destination_settings, source_settings
 from ..ops.lock import lock_for, warehouse_lock
 from ..ops.run_record import RUNS_TABLE
 from ..outcome import ExitCode
-from ..source import cloudflare_email_security
-from ..source.client import CloudflareClient
-from ..source.connect import make_client
-from ..source.envelope import TOKEN_FIX
-from ..source.errors import AccountError, AuthenticationError, describe_errors
-from ..source.helpers import account_ids_of
+from .check_api import FAILED, HELD, OK, SKIP, WARN, Check, api_checks
 
-OK, FAILED, WARN, SKIP, HELD = "ok", "FAILED", "warn", "skip", "HELD"
-NEW_TOKEN = (
-    "create or roll an API token with 'Cloud Email Security: Read' (dashboard: My Profile > API"
-    " Tokens, or Manage Account > Account API Tokens) and set CLOUDFLARE_API_TOKEN"
-)
 DESTINATION_FIX = (
     "check --destination and its credentials (DESTINATION__<NAME>__CREDENTIALS or"
     " .dlt/secrets.toml; see the README's Destinations table)"
 )
+DRIVER_FIX = "install the package named here, then run `cf-bulk-sync check` again"
+HERE = "the folder this runs in"
 HELD_FIX = "nothing to do: whoever holds it lets go when done, however it ends"
-PERMISSION_FIX = (
-    "edit the token: add the permission Account > Cloud Email Security > Read and include this"
-    " account in its account resources"
-)
-
-
-@dataclass
-class Check:
-    name: str
-    state: str  # OK, FAILED, WARN, SKIP or HELD
-    detail: str
-    fix: str = ""
-
-    def lines(self) -> list[str]:
-        head = f"  {self.state:<7} {self.name}: {self.detail}"
-        return [head, f"  {'':<7} fix: {self.fix}"] if self.fix else [head]
 
 
 def run_check(
@@ -104,6 +80,9 @@ def run_check(
     try:
         pipeline = make_pipeline(destination, dataset, pipeline_name=pipeline_name)
         settings += destination_settings(pipeline, destination is not None, dataset is not None)
+        settings.append(warehouse_setting(pipeline, settings))
+    except MissingDriverError as e:
+        checks.append(Check(f"destination {destination}", FAILED, str(e), DRIVER_FIX))
     except Exception as e:  # noqa: BLE001 - unknown destination, missing credentials
         name = f"destination {destination or 'duckdb'}"
         checks.append(Check(name, FAILED, explain(e), DESTINATION_FIX))
@@ -113,6 +92,7 @@ def run_check(
         folder, pipeline.pipeline_name if pipeline else pipeline_name_of(pipeline_name)
     )
     if pipeline is not None:
+        checks += warehouse_checks(pipeline)
         duckdb_in_use = lock.state == HELD and pipeline.destination.destination_name == "duckdb"
         if duckdb_in_use:  # the run holding the lock may have the file open: leave it alone
             why = "not checked while a run holds the lock (it may have the DuckDB file open)"
@@ -149,69 +129,18 @@ def verdict(checks: list[Check]) -> int:
     return int(ExitCode.OK)
 
 
-def api_checks(values: dict[str, Any], explicit: dict[str, Any]) -> list[Check]:
-    """The configuration as the source takes it, then the token and each account."""
-    try:
-        cloudflare_email_security(**explicit)  # validates everything a run would, no request
-        accounts = account_ids_of(values["account_id"])
-        # the client's own settings, by its signature: a setting added there is passed here
-        wanted = inspect.signature(make_client).parameters
-        client = make_client(**{key: value for key, value in values.items() if key in wanted})
-    except CfBulkSyncError as e:
-        return [Check("configuration", FAILED, str(e), "set or correct the value named here")]
-    auth = "an API token" if client.uses_token else "the legacy global API key"
-    checks = [Check("configuration", OK, f"{len(accounts)} account(s), {auth}")]
-    token = token_check(client, accounts)
-    checks.append(token)
-    for account in accounts:
-        if token.state == OK:
-            checks.append(account_check(client, account))
-        else:
-            checks.append(Check(f"account {account}", SKIP, "not checked: the token failed"))
-    return checks
+def warehouse_setting(pipeline: dlt.Pipeline, shown: list[Setting]) -> Setting:
+    """Where a run started here would load (a file's absolute path; a server's host and
+    database): from the credentials' origin, else (DuckDB's default file) this folder."""
+    origin = next((s.origin for s in shown if s.key == "credentials"), DEFAULT)
+    return Setting("warehouse", describe(pipeline), HERE if origin == DEFAULT else origin)
 
 
-def token_check(client: CloudflareClient, accounts: list[str]) -> Check:
-    if not client.uses_token:
-        return Check(
-            "token",
-            OK,
-            "legacy global API key: Cloudflare verifies API tokens only; the account check"
-            " proves access",
-        )
-    try:
-        token = client.verify_token(accounts)
-    except AuthenticationError as e:
-        where = "/user/tokens/verify" + (" or any account's /tokens/verify" if accounts else "")
-        detail = f"HTTP {e.status_code}, {describe_errors(e.errors)}"
-        return Check("token", FAILED, f"not recognised at {where} ({detail})", NEW_TOKEN)
-    except CfBulkSyncError as e:
-        return Check("token", FAILED, str(e), "check base_url and the network, then try again")
-    detail = f"{token.status} ({token.owner} token, verified at {token.path})"
-    if token.expires_on:
-        detail += f", expires on {token.expires_on}"
-    return Check("token", OK if token.active else FAILED, detail, "" if token.active else NEW_TOKEN)
-
-
-def account_check(client: CloudflareClient, account: str) -> Check:
-    name = f"account {account}"
-    try:
-        client.probe_jobs(account)
-    except AuthenticationError as e:
-        detail = f"HTTP {e.status_code}, {describe_errors(e.errors)}"
-        return Check(
-            name,
-            FAILED,
-            f"the token may not read its bulk action jobs ({detail}): it lacks the permission"
-            " 'Cloud Email Security: Read'",
-            PERMISSION_FIX,
-        )
-    except AccountError as e:
-        return Check(name, FAILED, str(e), "set account_id to an account your token can read")
-    except CfBulkSyncError as e:
-        fix = f"check base_url and the network, then try again; {TOKEN_FIX}"
-        return Check(name, FAILED, str(e), fix)
-    return Check(name, OK, "can read its bulk action jobs ('Cloud Email Security: Read')")
+def warehouse_checks(pipeline: dlt.Pipeline) -> list[Check]:
+    """A warning when the pipeline's last sync loaded another warehouse than a run started here
+    would (another folder, other credentials): nothing when it is the same one."""
+    moved = moved_here(pipeline)
+    return [] if moved is None else [Check("warehouse", WARN, moved)]
 
 
 def destination_checks(pipeline: dlt.Pipeline) -> list[Check]:
@@ -250,7 +179,10 @@ def destination_check(pipeline: dlt.Pipeline) -> Check:
                     sql.drop_dataset()
     except Exception as e:  # noqa: BLE001 - any driver's error, as one line
         return Check(name, FAILED, explain(e), DESTINATION_FIX)
-    return Check(name, OK, f"connected; created and dropped a table in {pipeline.dataset_name}")
+    where = describe(pipeline)
+    return Check(
+        name, OK, f"connected to {where}; created and dropped a table in {pipeline.dataset_name}"
+    )
 
 
 def _sql_client(pipeline: dlt.Pipeline) -> Any:

@@ -15,7 +15,7 @@ from ..reporting.dashboard import write_dashboard
 from ..reporting.report import build_report
 from ..run import RunOptions, pipeline_for, run_once
 from ..simulator import DEFAULT_TOKEN, Simulator, World
-from .main import show
+from .summary import show
 
 DEMO_STEPS = 3
 DATABASE = "cf_bulk_sync.duckdb"

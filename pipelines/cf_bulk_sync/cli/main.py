@@ -1,13 +1,17 @@
 """`cf-bulk-sync`: one function per command. Every command's exit code comes from
-`cf_bulk_sync.outcome`; `run` and `demo` print a `RunOutcome` that `run_once` returned."""
+`cf_bulk_sync.outcome`; `run` and `demo` print a `RunOutcome` that `run_once` returned, with
+`summary.show`. Nothing heavy is imported before a command runs: `--help` stays fast."""
 
 import argparse
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING
 
-from ..outcome import ExitCode, RunOutcome, exit_code_of
+from ..outcome import ExitCode, exit_code_of
 from .parser import build_parser
+
+if TYPE_CHECKING:  # dlt loads only when a command runs: --help and --version stay fast
+    import dlt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +64,8 @@ def _run(args: argparse.Namespace) -> int:
         from ..run_result import write_run_result
 
         write_run_result(outcome, args.summary_json)
+    from .summary import show
+
     if args.json:
         import json
 
@@ -72,38 +78,20 @@ def _run(args: argparse.Namespace) -> int:
     return int(outcome.exit_code)
 
 
-def show(outcome: RunOutcome, title: str = "cf-bulk-sync run", out: TextIO | None = None) -> None:
-    """Prints the outcome: the summary and the models on `out` (stdout), what failed on
-    stderr."""
-    from ..safe_text import printable
-    from .summary import format_build, format_summary
-
-    out = out or sys.stdout
-    if outcome.sync is None:  # refused: locked, or bad input before anything ran
-        prefix = "" if outcome.exit_code == ExitCode.LOCKED else "error: "
-        print(f"cf-bulk-sync: {prefix}{printable(outcome.error, 500)}", file=sys.stderr)
-        return
-    print(format_summary(outcome, title), file=out)
-    if outcome.build is not None:
-        print(format_build(outcome.build, outcome.warn_only), file=out)
-        blocking = [] if outcome.warn_only else outcome.build.blocking_failures
-        for failure in blocking:
-            print(f"cf-bulk-sync: {failure.name}: data assertion failed", file=sys.stderr)
-    if outcome.error:
-        print(f"cf-bulk-sync: error: {printable(outcome.error, 500)}", file=sys.stderr)
-    if outcome.published:
-        count = len(outcome.published) - 1
-        print(f"published: {outcome.published[0]} and {count} Parquet files", file=out)
-
-
 def _models(args: argparse.Namespace) -> int:
+    from ..errors import ConfigurationError
     from ..loading.pipeline import make_pipeline
+    from ..loading.warehouse import no_warehouse
     from ..models.runner import build_models
-    from ..ops.lock import lock_for, warehouse_lock
+    from ..ops.lock import lock_for, warehouse_file, warehouse_lock
     from ..outcome import decide
     from .summary import format_build
 
     pipeline = make_pipeline(args.destination, args.dataset, pipeline_name=args.pipeline_name)
+    database = warehouse_file(pipeline)
+    if database is not None and not database.is_file():  # models build on what a run loaded
+        raise ConfigurationError(no_warehouse(pipeline, str(database)))
+    note_moved(pipeline)
     with (
         lock_for(pipeline.pipelines_dir, pipeline.pipeline_name),
         warehouse_lock(pipeline, writer=True),
@@ -122,6 +110,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     from ..reporting.reader import reader_pipeline
 
     with reader_pipeline(args.destination, args.dataset, args.pipeline_name) as pipeline:
+        note_moved(pipeline)
         path = write_dashboard(pipeline, args.out, args.top)
     print(f"dashboard: {path}")
     return ExitCode.OK
@@ -132,9 +121,20 @@ def _report(args: argparse.Namespace) -> int:
     from ..reporting.report import build_report
 
     with reader_pipeline(args.destination, args.dataset, args.pipeline_name) as pipeline:
+        note_moved(pipeline)
         text = build_report(pipeline, args.job_id, args.top, args.family, args.unknown_reasons)
     print(text)
     return ExitCode.OK
+
+
+def note_moved(pipeline: "dlt.Pipeline") -> None:
+    """One line on stderr when the pipeline last loaded another warehouse than the one this
+    command uses (see loading.warehouse): it still uses today's."""
+    from ..loading.warehouse import moved_here
+
+    moved = moved_here(pipeline)
+    if moved is not None:
+        print(f"cf-bulk-sync: warning: {moved}", file=sys.stderr)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -1,10 +1,35 @@
-"""What a run prints: short, stable lines a cron log can be read by, from its outcome."""
+"""What a run prints: short, stable lines a cron log can be read by, from its outcome. Shared by
+`run` (cli.main) and `demo` (cli.demo), neither of which imports the other."""
+
+import sys
+from typing import TextIO
 
 from ..models.runner import WARN, BuildResult, describe_failure
-from ..outcome import RunOutcome
+from ..outcome import ExitCode, RunOutcome
 from ..safe_text import printable
 
 LIMIT = 500  # characters of one text in the summary
+
+
+def show(outcome: RunOutcome, title: str = "cf-bulk-sync run", out: TextIO | None = None) -> None:
+    """Prints the outcome: the summary and the models on `out` (stdout), what failed on
+    stderr."""
+    out = out or sys.stdout
+    if outcome.sync is None:  # refused: locked, or bad input before anything ran
+        prefix = "" if outcome.exit_code == ExitCode.LOCKED else "error: "
+        print(f"cf-bulk-sync: {prefix}{printable(outcome.error, LIMIT)}", file=sys.stderr)
+        return
+    print(format_summary(outcome, title), file=out)
+    if outcome.build is not None:
+        print(format_build(outcome.build, outcome.warn_only), file=out)
+        blocking = [] if outcome.warn_only else outcome.build.blocking_failures
+        for failure in blocking:
+            print(f"cf-bulk-sync: {failure.name}: data assertion failed", file=sys.stderr)
+    if outcome.error:
+        print(f"cf-bulk-sync: error: {printable(outcome.error, LIMIT)}", file=sys.stderr)
+    if outcome.published:
+        count = len(outcome.published) - 1
+        print(f"published: {outcome.published[0]} and {count} Parquet files", file=out)
 
 
 def format_summary(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> str:
@@ -22,6 +47,8 @@ def format_summary(outcome: RunOutcome, title: str = "cf-bulk-sync run") -> str:
         f"{title}: {label} in {seconds:.1f}s at {when} (run {outcome.run_id},"
         f" destination {result.destination}, dataset {result.dataset})"
     ]
+    if result.warehouse:
+        lines.append(f"  warehouse: {result.warehouse}")
     if result.finished_pending:
         lines.append("  pending load package left by an earlier run: finished first")
     unchanged = f", {stats.jobs_unchanged} unchanged in flight" if stats.jobs_unchanged else ""

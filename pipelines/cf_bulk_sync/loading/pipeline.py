@@ -33,12 +33,20 @@ from ..source.stats import SyncStats
 from .credentials import PASSWORD_FIX, describe_missing, postgres_destination
 from .dlt_defaults import DEFAULT_PIPELINE
 from .dlt_defaults import install as install_defaults
+from .drivers import require_driver
 from .first_load import can_append_to, remove_repeated_rows
 from .housekeeping import prune_loaded_packages
 from .lake import lake_destination
 from .log_lines import quiet_json_column_notice
 from .schema_changes import SchemaChange, loaded_changes
 from .set_aside import count_failure, is_package_fault, max_load_attempts, set_aside
+from .warehouse import (
+    bound_here,
+    location,
+    moved_from,
+    quiet_stored_destination_notice,
+    remember,
+)
 from .working_folder import damaged_state, describe_toml_error
 
 PIPELINE_NAME = DEFAULT_PIPELINE
@@ -56,6 +64,8 @@ class SyncResult:
     stats: SyncStats
     destination: str
     dataset: str
+    # where it loads: a file's absolute path, a server's host and database (see warehouse)
+    warehouse: str = ""
     seconds: float = 0.0
     finished_pending: bool = False
     appended_messages: bool = False
@@ -106,12 +116,14 @@ def make_pipeline(
     pipelines_dir: str | None = None,
     pipeline_name: str | None = None,
 ) -> dlt.Pipeline:
-    """The pipeline, by default into DuckDB (`cf_bulk_sync.duckdb` in the working directory, or
-    wherever `DESTINATION__DUCKDB__CREDENTIALS` points), with the project's dlt defaults.
+    """The pipeline, by default into DuckDB (`<pipeline name>.duckdb` in the folder the command
+    runs in, or wherever `DESTINATION__DUCKDB__CREDENTIALS` points, a relative path from that
+    folder: see `warehouse`), with the project's dlt defaults.
     `postgres` by name resolves its credentials at once: a missing one is a
     `ConfigurationError` here, before any run starts. Unnamed, the pipeline is the configured
     one (see `pipeline_name_of`)."""
     quiet_json_column_notice(logging.getLogger("dlt"))
+    quiet_stored_destination_notice(logging.getLogger("dlt"))
     # dlt's sqlalchemy merge (MySQL, MariaDB ...) warns on every merge about its own use of
     # SQLAlchemy: nothing a user can act on, and it is not one line
     warnings.filterwarnings(
@@ -122,18 +134,18 @@ def make_pipeline(
     install_defaults()
     pipeline_name = pipeline_name_of(pipeline_name)
     options: dict[str, Any] = dict(
-        pipeline_name=pipeline_name,
-        destination=destination or "duckdb",
-        dataset_name=dataset or DATASET_NAME,
+        pipeline_name=pipeline_name, dataset_name=dataset or DATASET_NAME
     )
     if pipelines_dir is not None:
         options["pipelines_dir"] = pipelines_dir
-    if destination == "postgres":  # accepts a URL without a password (see credentials)
-        options["destination"] = postgres_destination(pipeline_name)
-    if destination == "filesystem":  # Delta tables, so that merges merge (see lake)
-        options["destination"] = lake_destination()
     try:
-        return dlt.pipeline(**options)
+        if destination == "postgres":  # accepts a URL without a password (see credentials)
+            options["destination"] = postgres_destination(pipeline_name)
+        elif destination == "filesystem":  # Delta tables, so that merges merge (see lake)
+            options["destination"] = bound_here(lake_destination())
+        else:  # a DuckDB file in today's folder, never the first run's (see warehouse)
+            options["destination"] = bound_here(destination)
+        pipeline = dlt.pipeline(**options)
     except ValueError as e:  # dlt read a state.json it cannot decode
         damaged = damaged_state(pipelines_dir or get_dlt_pipelines_dir(), pipeline_name)
         if damaged is None:
@@ -144,6 +156,8 @@ def make_pipeline(
             f"Unknown destination {destination!r}: use duckdb (default), postgres, motherduck,"
             " bigquery, snowflake, filesystem or another dlt destination name"
         ) from None
+    require_driver(pipeline)  # a missing psycopg2 ... names its extra before anything starts
+    return pipeline
 
 
 def sync(
@@ -162,14 +176,16 @@ def sync(
     `SyncResult.error` (or `interrupted_by`, for a signal dlt received while loading).
     """
     stats = stats if stats is not None else SyncStats()
-    result = SyncResult(stats, pipeline.destination.destination_name, pipeline.dataset_name)
+    where = location(pipeline)
+    name = pipeline.destination.destination_name
+    result = SyncResult(stats, name, pipeline.dataset_name, warehouse=where or name)
     started = time.monotonic()
     dlt_log = logging.getLogger("dlt")
     redacting = RedactingFilter(stats.redactor)
     dlt_log.addFilter(redacting)
     try:
         with fewer_collections():
-            _sync(pipeline, result, full_refresh, stop, source_args)
+            _sync(pipeline, result, where, full_refresh, stop, source_args)
     except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - every failure: one clear line
         signum = received_signal(e)
         if signum is None and stop is not None:
@@ -241,11 +257,14 @@ def fewer_collections() -> Iterator[None]:
 def _sync(
     pipeline: dlt.Pipeline,
     result: SyncResult,
+    where: str | None,
     full_refresh: bool,
     stop: StopRequest | None,
     source_args: dict[str, Any],
 ) -> None:
     stats = result.stats
+    if where is not None and (moved := moved_from(pipeline, where)) is not None:
+        stats.warn(moved)
     limit = max_load_attempts()
     if pipeline.has_pending_data:
         # A package left by a crashed run goes in first. pipeline.run() would load it and
@@ -311,6 +330,8 @@ def _sync(
         hashes.close()
     result.load_ids = list(info.loads_ids)
     note_schema_changes(result, info.load_packages)
+    if where is not None:
+        remember(pipeline, where)  # the next run compares its warehouse with this one
     try:
         prune_loaded_packages(pipeline)
     except OSError as e:  # the data is loaded; a folder that cannot be tidied is only noted

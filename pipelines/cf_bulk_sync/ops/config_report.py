@@ -41,6 +41,7 @@ SHOWN = (
     "backoff_factor",
     "max_retry_delay",
     "request_timeout",
+    "connect_timeout",
     "request_deadline",
     "pseudonymize_recipients",
     "pseudonymization_key",

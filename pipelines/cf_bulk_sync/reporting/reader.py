@@ -20,6 +20,7 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from ..errors import ConfigurationError
 from ..loading.lake import is_lake
 from ..loading.pipeline import make_pipeline, pipeline_name_of
+from ..loading.warehouse import no_warehouse
 from ..ops.lock import POLL_SECONDS, WarehouseLock, wait_seconds, warehouse_file
 
 # How DuckDB refuses a file another process writes: "IO Error: Could not set lock on file".
@@ -58,7 +59,7 @@ def read_only_client(pipeline: dlt.Pipeline) -> Iterator[Any]:
             yield client
         return
     if not database.is_file():
-        raise ConfigurationError(f"no warehouse at {database}: run `cf-bulk-sync run` first")
+        raise ConfigurationError(no_warehouse(pipeline, str(database)))
     with (
         WarehouseLock(database, writer=False, wait=wait_seconds(writer=False)) as lock,
         ExitStack() as opened,

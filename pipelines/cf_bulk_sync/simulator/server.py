@@ -82,6 +82,9 @@ class Simulator:
         self.token_owner = _one_of(token_owner, TOKEN_OWNERS, "token_owner")
         self.token_status = _one_of(token_status, TOKEN_STATUSES, "token_status")
         self.token_can_read = token_can_read
+        # False: the verify endpoints answer 404 / code 7000 "No route for that URI", as a
+        # proxy or mirror serving only the bulk endpoints does (the bulk endpoints still work)
+        self.verify_route = True
         self.host, self.port = host, port
         self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
         self.faults = faults or Faults()
@@ -420,7 +423,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._admin(url.path, parse_qs(url.query))
         path = url.path[len(sim.base_path) :] if url.path.startswith(sim.base_path) else None
         match = ROUTE.match(path or "")
-        verify = VERIFY_ROUTE.match(path or "") if match is None else None
+        verify = VERIFY_ROUTE.match(path or "") if match is None and sim.verify_route else None
         if match is None and verify is None:
             return self._send(404, error_body(7000, f"No route for that URI: {url.path}"))
         if match is None:

@@ -42,6 +42,7 @@ from .fetcher import record_wait
 from .paginators import CloudflareCursorPaginator
 from .retrying import DeadlineExceeded, RetryingSessions
 from .stats import SyncStats
+from .unreachable import cannot_connect, connect_failure
 
 # compiled once: dlt compiles a path given as text on every page, with a new parser each time
 RESULT = compile_path("result")
@@ -111,6 +112,7 @@ class CloudflareClient:
         timeout: float = settings.DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] | None = None,
         deadline: float = settings.DEFAULT_DEADLINE,
+        connect_timeout: float = settings.DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.per_page = per_page
@@ -133,7 +135,9 @@ class CloudflareClient:
             timeout=timeout,
             sleep=sleep,
             deadline=deadline,
+            connect_timeout=connect_timeout,
         )
+        self.connect_timeout = connect_timeout
         self._notices: set[str] = set()
         self._notices_lock = threading.Lock()
         self._hooks: Hooks = {
@@ -353,6 +357,9 @@ class CloudflareClient:
                 f"{what}: malformed response persisted after {self.max_attempts} attempts ({e})"
             ) from None
         except (requests.ConnectionError, requests.Timeout, requests.RequestException) as e:
+            if connect_failure(e):  # no server answered: host, port and the setting to fix
+                message = cannot_connect(what, e, self.base_url, self.connect_timeout)
+                raise TransientAPIError(message) from None
             raise TransientAPIError(
                 f"{what}: network error persisted after {self.max_attempts} attempts"
                 f" ({type(e).__name__})"

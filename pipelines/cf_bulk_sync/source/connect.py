@@ -27,6 +27,7 @@ def make_client(
     max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
     request_timeout: float = settings.DEFAULT_TIMEOUT,
     request_deadline: float = settings.DEFAULT_DEADLINE,
+    connect_timeout: float = settings.DEFAULT_CONNECT_TIMEOUT,
     stats: SyncStats | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> CloudflareClient:
@@ -65,4 +66,5 @@ def make_client(
         timeout=validate_range("request_timeout", request_timeout, 0.001),
         sleep=sleep,
         deadline=validate_range("request_deadline", request_deadline, 0.001),
+        connect_timeout=validate_range("connect_timeout", connect_timeout, 0.001),
     )

@@ -73,6 +73,7 @@ def cloudflare_email_security(
     max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
     request_timeout: float = settings.DEFAULT_TIMEOUT,
     request_deadline: float = settings.DEFAULT_DEADLINE,
+    connect_timeout: float = settings.DEFAULT_CONNECT_TIMEOUT,
     workers: int = settings.DEFAULT_WORKERS,
     refetch_unchanged_after: float = settings.DEFAULT_REFETCH_UNCHANGED,
     pseudonymize_recipients: bool = False,
@@ -109,9 +110,12 @@ def cloudflare_email_security(
         backoff_factor: Multiplier of the exponential wait between attempts.
         max_retry_delay: Longest wait between two attempts, in seconds; a 429 asking for a
             longer wait stops the run instead.
-        request_timeout: Seconds to wait for a response before retrying.
+        request_timeout: Seconds to wait for each read of a response before retrying.
         request_deadline: Seconds one response may take in all (connect and every read)
             before it is retried: a server dripping bytes cannot hold a run.
+        connect_timeout: Seconds to wait for a connection (TCP and TLS). A connection that
+            fails before the API answered once in the run is not retried: the error names
+            host, port and base_url.
         workers: Jobs whose messages are fetched at once (1..32); they share the budget.
         refetch_unchanged_after: Seconds a job in flight whose status and counters are unchanged
             since its last complete fetch is not fetched again (0: every run).
@@ -141,6 +145,7 @@ def cloudflare_email_security(
         max_retry_delay=max_retry_delay,
         request_timeout=request_timeout,
         request_deadline=request_deadline,
+        connect_timeout=connect_timeout,
         stats=stats,
         sleep=sleep,
     )

@@ -8,6 +8,7 @@ tenacity `Retrying` of our own. dlt's retrying `Client` is configured only throu
 methods, so it is not used.
 """
 
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -26,7 +27,7 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_any,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
 )
 
@@ -34,6 +35,7 @@ from .budget import RequestBudget
 from .deadline import POOL_CLASSES, ResponseDeadline
 from .envelope import MalformedResponse, TemporaryFailure
 from .stats import SyncStats
+from .unreachable import connect_failure
 
 RETRY_STATUS = DEFAULT_RETRY_STATUS  # 429 and every 5xx
 RETRY_EXCEPTIONS = (*DEFAULT_RETRY_EXCEPTIONS, MalformedResponse, TemporaryFailure)
@@ -107,13 +109,26 @@ class RetryingSession(Session):
     sends each request under `retrying`. The response hooks run inside `send`, so what they
     raise is retried like a failed request."""
 
-    def __init__(self, retrying: Retrying, timeout: float) -> None:
+    def __init__(
+        self, retrying: Retrying, timeout: tuple[float, float], reached: threading.Event
+    ) -> None:
         super().__init__(timeout=timeout, raise_for_status=False)
         self._retrying = retrying
+        self._reached = reached
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         # a copy per call: a redirect sends again from inside `send`
-        response: requests.Response = self._retrying.copy()(super().send, request, **kwargs)
+        response: requests.Response = self._retrying.copy()(self._attempt, request, **kwargs)
+        return response
+
+    def _attempt(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        try:
+            response: requests.Response = super().send(request, **kwargs)
+        except Exception as e:
+            if not connect_failure(e):  # a server was reached: it answered badly, or slowly
+                self._reached.set()
+            raise
+        self._reached.set()
         return response
 
 
@@ -130,6 +145,7 @@ class RetryingSessions:
         timeout: float,
         sleep: Callable[[float], None] | None = None,
         deadline: float | None = None,
+        connect_timeout: float | None = None,
     ) -> None:
         deadline = timeout if deadline is None else deadline
         self._adapter = BudgetedAdapter(budget, stats, deadline, pool_maxsize=POOL_SIZE)
@@ -137,12 +153,15 @@ class RetryingSessions:
         self.max_attempts = max_attempts
         self.backoff_factor = backoff_factor
         self.max_retry_delay = max_retry_delay
-        # a socket read may not outlast the response's deadline
-        self.timeout = min(timeout, deadline)
+        # requests' (connect, read) timeouts; neither may outlast the response's deadline
+        connect = timeout if connect_timeout is None else connect_timeout
+        self.timeout = (min(connect, deadline), min(timeout, deadline))
         self._sleep = sleep
+        # set once a server answered any session: from then on a failed connection is a blip
+        self.reached = threading.Event()
 
     def new_session(self) -> RetryingSession:
-        session = RetryingSession(self.retrying(), self.timeout)
+        session = RetryingSession(self.retrying(), self.timeout, self.reached)
         session.mount("http://", self._adapter)
         session.mount("https://", self._adapter)
         return session
@@ -154,9 +173,7 @@ class RetryingSessions:
         waits: dict[str, Any] = {"sleep": self._sleep} if self._sleep is not None else {}
         return Retrying(
             **waits,
-            retry=retry_any(
-                retry_if_status(RETRY_STATUS), retry_if_exception_type(RETRY_EXCEPTIONS)
-            ),
+            retry=retry_any(retry_if_status(RETRY_STATUS), retry_if_exception(self._retried)),
             wait=wait_exponential_retry_after(
                 multiplier=self.backoff_factor, max=self.max_retry_delay
             ),
@@ -165,6 +182,13 @@ class RetryingSessions:
             retry_error_callback=_last_outcome,
             before_sleep=self._before_sleep,
         )
+
+    def _retried(self, error: BaseException) -> bool:
+        """Errors worth another attempt; a connection that failed before any server answered
+        in this client's life is not (see unreachable): a wrong base_url fails at once."""
+        if not isinstance(error, RETRY_EXCEPTIONS):
+            return False
+        return self.reached.is_set() or not connect_failure(error)
 
     def _before_sleep(self, state: RetryCallState) -> None:
         self._stats.add("retries")

@@ -20,7 +20,10 @@ DEFAULT_BUDGET_SECONDS = 300.0
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_BACKOFF_FACTOR = 1.0
 DEFAULT_MAX_RETRY_DELAY = 300.0
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = 60.0  # seconds to wait for each read of a response
+# Seconds to wait for a connection (TCP, TLS) to the API, apart from the reads' timeout: a wrong
+# base_url, a closed port or a dropped packet fails in seconds, not after a read's minute.
+DEFAULT_CONNECT_TIMEOUT = 5.0
 # Seconds one response may take in all (connect and every read): a server or proxy dripping
 # bytes is cut off here and the request retried. A page of 1000 messages takes about a second.
 DEFAULT_DEADLINE = 30.0
