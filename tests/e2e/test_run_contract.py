@@ -155,6 +155,10 @@ def test_exit_4_a_blocking_check_fails_on_complete_data(
             " (select min(rowid) from cloudflare_email_security.bulk_job_messages"
             f" where job_id = '{job_id}')"
         )
+    # a change behind the sync's back carries no load id: the scheduled run's incremental
+    # build cannot see it, a full one does (and from then on every run's checks)
+    rebuilt = cli("models", "--full", env=env, cwd=tmp_path)
+    assert rebuilt.returncode == 4, rebuilt.stdout + rebuilt.stderr
     result = cli("run", env=env, cwd=tmp_path)  # the job is settled: skipped, not refetched
     assert result.returncode == 4, result.stdout + result.stderr
     assert "cf-bulk-sync: settled_jobs__reconcile: data assertion failed" in result.stderr

@@ -84,10 +84,28 @@ def test_full_sync_equals_the_simulator_and_makes_only_the_requests_it_must(
     assert dict(by_status) == dict(result.stats.rows_by_status)
 
 
-def test_rerun_with_nothing_new_fetches_only_jobs_in_progress(syncer: Syncer) -> None:
+def test_rerun_with_nothing_new_fetches_only_the_listing(syncer: Syncer) -> None:
+    """Nothing changed: jobs settled are skipped, jobs in flight whose listing counters did
+    not move are not fetched again (docs/scheduled-cost.md): one listing, no pages."""
     syncer.run(per_page=PER_PAGE)
     before = snapshot(syncer)
-    second = syncer.run(per_page=PER_PAGE)
+    quiet = syncer.run(per_page=PER_PAGE)
+    assert dict(syncer.sim.counts) == {"jobs": expected_requests(syncer.sim.world)["jobs"]}
+    in_flight = sum(
+        1
+        for j in syncer.sim.world.truth_jobs().values()
+        if j["status"] not in TERMINAL or j["messages_pending"]
+    )
+    assert quiet.stats.jobs_unchanged == in_flight > 0
+    assert snapshot(syncer) == before
+
+
+def test_rerun_with_nothing_new_and_no_skip_fetches_only_jobs_in_progress(
+    syncer: Syncer,
+) -> None:
+    syncer.run(per_page=PER_PAGE)
+    before = snapshot(syncer)
+    second = syncer.run(per_page=PER_PAGE, refetch_unchanged_after=0)
     expected = expected_requests(syncer.sim.world, only_unsettled=True)
     assert dict(syncer.sim.counts) == expected
     assert expected["messages"] < expected_requests(syncer.sim.world)["messages"]
@@ -226,8 +244,10 @@ def test_a_lost_working_folder_is_restored_from_the_warehouse(syncer: Syncer) ->
     syncer.run(per_page=PER_PAGE)
     shutil.rmtree(syncer.folder / "dlt")  # a CI runner or a new machine: no local state
     again = syncer.run(per_page=PER_PAGE)
-    assert dict(syncer.sim.counts) == expected_requests(syncer.sim.world, only_unsettled=True)
-    assert again.stats.jobs_skipped > 0
+    # the state came back with the warehouse: settled jobs are skipped and jobs in flight
+    # known unchanged are not fetched again
+    assert dict(syncer.sim.counts) == {"jobs": expected_requests(syncer.sim.world)["jobs"]}
+    assert again.stats.jobs_skipped > 0 and again.stats.jobs_unchanged > 0
     assert_equals_truth(syncer)
 
 
