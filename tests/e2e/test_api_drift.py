@@ -189,3 +189,35 @@ def test_an_unknown_list_is_stored_whole_as_json(tmp_path: Path) -> None:
             "select table_name from information_schema.tables where table_name like '%labels%'",
         )
         assert tables == []  # no child table
+
+
+def test_report_and_dashboard_show_each_jobs_rejected_items(tmp_path: Path) -> None:
+    """The poisoned job's row says how many of its items were set aside; the others say 0."""
+    with Simulator(World(seed=11, jobs=12, messages=(0, 60)), drift={"poison-item"}) as sim:
+        env = cli_env(sim, tmp_path)
+        assert cli("run", env=env, cwd=tmp_path).returncode == 0
+        poisoned = sim.drift.poisoned(sim.world)
+        assert poisoned is not None
+        job_id = str(poisoned[0].fields["job_id"])
+        report = cli("report", "--top", "1", env=env, cwd=tmp_path)
+        assert report.returncode == 0, report.stderr
+        lines = report.stdout.splitlines()
+        header, dashes = lines[1], lines[2]
+        spans = [(m.start(), m.end()) for m in re.finditer(r"-+", dashes)]
+        names = [header[a:b].strip() for a, b in spans]
+        rejected = {}
+        for row in lines[3 : 3 + len(sim.world.jobs)]:
+            cells = dict(
+                zip(names, (row.ljust(len(dashes))[a:b].strip() for a, b in spans), strict=True)
+            )
+            rejected[cells["job"]] = int(cells["rejected"])
+        assert rejected[job_id[:8]] == 1 and sum(rejected.values()) == 1, rejected
+        out = tmp_path / "d.html"
+        assert cli("dashboard", "--out", str(out), env=env, cwd=tmp_path).returncode == 0
+        page = out.read_text()
+        found = re.search(r'id="dashboard-data">(.*?)</script>', page, re.S)
+        assert found is not None
+        data = json.loads(found.group(1))
+        by_job = dict(zip(data["jobs"]["id"], data["jobs"]["rejected"], strict=True))
+        assert by_job[job_id] == 1
+        assert sum(by_job.values()) == 1

@@ -268,7 +268,7 @@
       : h("p", {}, "No skipped or cancelled messages."));
   }
 
-  var NUMERIC = { messages: 1, processed: 1, failure: 1, duration: 1 };
+  var NUMERIC = { messages: 1, processed: 1, failure: 1, duration: 1, rejected: 1 };
   var COLUMNS = [
     ["id", "job id", function (j) { return J.id[j]; }],
     ["status", "status", function (j) { return T[J.status[j]] + (J.deleted[j] ? " (deleted)" : ""); }],
@@ -283,7 +283,8 @@
       function (v, j) { return took(J.started[j], J.completed[j]); }],
     ["type", "action", function (j) { return T[J.type[j]]; }],
     ["dest", "destination", function (j) { return T[J.dest[j]]; }],
-    ["recon", "reconciliation", function (j) { return T[J.recon[j]]; }]
+    ["recon", "reconciliation", function (j) { return T[J.recon[j]]; }],
+    ["rejected", "rejected items", function (j) { return J.rejected[j]; }, fmt]
   ];
   function sorted(jobs) {
     var col = COLUMNS.filter(function (c) { return c[0] === state.sort; })[0], dir = state.desc ? -1 : 1;

@@ -29,7 +29,7 @@ DAY_SECONDS = 86_400
 JOBS_SQL = """
 select c.job_id, c.account_id, c.action_type, c.destination, c.job_status, c.is_deleted,
     substr(c.comment, 1, {limit}), c.created_at, c.started_at, c.completed_at,
-    {counts}, r.reconciliation_status
+    {counts}, r.reconciliation_status, c.count_rejected
 from {job_status_counts} as c
 left join {job_reconciliation} as r on r.job_id = c.job_id
 order by c.created_at desc, c.job_id
@@ -127,6 +127,8 @@ def read_marts(pipeline: dlt.Pipeline) -> dict[str, Any]:
             "completed": [_epoch(j[9]) for j in jobs],
             "counts": [[int(j[10 + s] or 0) for j in jobs] for s in range(n_counts)],
             "recon": [texts(j[10 + n_counts]) for j in jobs],
+            # items set aside as not loadable (see bulk_job_messages_rejected)
+            "rejected": [int(j[11 + n_counts] or 0) for j in jobs],
         },
         "reasons": {
             "job": [index[r[0]] for r in reasons if r[0] in index],

@@ -30,6 +30,9 @@ JOB_COLUMNS = (
     ("skipped", "count_skipped"),
     ("cancelled", "count_cancelled"),
     ("in flight", "in_flight"),
+    # items set aside as not loadable as declared (bulk_job_messages_rejected): they make up
+    # the difference the check reports as explained_by_rejected
+    ("rejected", "count_rejected"),
     ("done %", "processed_pct"),
     ("fail % of processed", "failure_pct"),
     ("check", "reconciliation_status"),
@@ -117,6 +120,7 @@ def _build_report(
                 substr(c.job_status, 1, {TEXT_LIMIT + 1}), c.count_messages, c.count_completed,
                 c.count_failed, c.count_skipped, c.count_cancelled,
                 c.count_pending + c.count_discovering + c.count_processing,
+                c.count_rejected,
                 round(100 * c.processed_rate, 1),
                 -- of the messages processed, as the dashboard shows it: in-flight messages
                 -- would dilute a running job's rate; none processed is no rate at all
