@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from cf_bulk_sync.simulator import DEFAULT_TOKEN, Simulator, World
 
 SETTLED = ("COMPLETED", "FAILED", "CANCELLED")
@@ -38,6 +40,7 @@ class Run:
     rebuilt: str
     requests: int
     file_mb: float
+    used_mb: float  # the file's blocks in use (the rest are free blocks DuckDB reuses)
     folder_kb: float
     folder_files: int
     exit_code: int
@@ -102,6 +105,7 @@ class Account:
             rebuilt,
             requests,
             self.file_bytes() / 2**20,
+            self.used_bytes() / 2**20,
             folder_bytes / 1024,
             files,
             done.returncode,
@@ -110,6 +114,13 @@ class Account:
     def file_bytes(self) -> int:
         wal = self.database.with_name(self.database.name + ".wal")
         return self.database.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+    def used_bytes(self) -> int:
+        with duckdb.connect(str(self.database), read_only=True) as con:
+            block_size, _, used = con.execute(
+                "select block_size, total_blocks, used_blocks from pragma_database_size()"
+            ).fetchone() or (0, 0, 0)
+        return int(block_size) * int(used)
 
     def run(self, name: str, **extra: str) -> Run:
         return self.command(name, "run", "--json", "--quiet", **extra)
@@ -187,14 +198,14 @@ def steady_state(args: argparse.Namespace, work: Path) -> list[Run]:
 
 def table(runs: list[Run]) -> str:
     lines = [
-        "| run | wall s | rows written | marts rebuilt (jobs) | requests | file MB"
+        "| run | wall s | rows written | marts rebuilt (jobs) | requests | file MB (in use)"
         " | dlt folder KB (files) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         lines.append(
             f"| {r.name} | {r.wall:.2f} | {r.written:,} | {r.rebuilt} | {r.requests:,} |"
-            f" {r.file_mb:.1f} | {r.folder_kb:,.0f} ({r.folder_files}) |"
+            f" {r.file_mb:.1f} ({r.used_mb:.1f}) | {r.folder_kb:,.0f} ({r.folder_files}) |"
         )
     return "\n".join(lines)
 
@@ -215,7 +226,8 @@ def ratios(life: list[Run], steady: list[Run]) -> str:
         f"models after a one-job change / models --full: {incremental.wall / rebuild.wall:.2f}x",
         f"every job settled: {settled.wall:.2f} s wall",
         f"file after the life / a fresh sync of the same data: "
-        f"{before_fresh.file_mb / fresh.file_mb:.2f}x",
+        f"{before_fresh.file_mb / fresh.file_mb:.2f}x"
+        f" (blocks in use: {before_fresh.used_mb / fresh.used_mb:.2f}x)",
     ]
     if steady_walls:
         out.append(
@@ -236,13 +248,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steady-rows", type=int, default=5_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", help="also write the runs as JSON to this file")
+    parser.add_argument("--keep", help="make the warehouses in this folder and keep them")
     args = parser.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="cf-bulk-sync-scheduled-"))
+    work = Path(args.keep or tempfile.mkdtemp(prefix="cf-bulk-sync-scheduled-"))
     try:
         life = scheduled_life(args, work)
         steady = steady_state(args, work) if args.steady_jobs else []
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     print(table(life + steady))
     print()
     print(ratios(life, steady))
