@@ -131,7 +131,10 @@ def _metadata(outcome: RunOutcome) -> dict[str, Any]:
         found.update(
             jobs_synced=stats.jobs_synced,
             jobs_skipped=stats.jobs_skipped,
+            # in flight, and as the listing showed them at their last fetch: not fetched again
+            jobs_unchanged=stats.jobs_unchanged,
             rows_loaded=sum(stats.rows_by_status.values()),
+            rows_unchanged=stats.rows_unchanged,
             requests=stats.requests,
         )
     return found
