@@ -17,7 +17,6 @@ from .loading.pipeline import SyncResult, make_pipeline, sync
 from .models.runner import BuildResult, build_models
 from .ops.lock import lock_for, warehouse_lock
 from .ops.progress import DEFAULT_INTERVAL, RunProgress
-from .ops.publish import publish
 from .ops.run_record import record_run
 from .ops.signals import stop_on_signals
 from .outcome import ExitCode, RunOutcome, decide, refused
@@ -101,6 +100,8 @@ def _locked_run(pipeline: dlt.Pipeline, options: RunOptions, started: datetime) 
     outcome.record = record_run(pipeline, outcome)
     if options.publish and outcome.exit_code in PUBLISHED_AFTER:
         try:
+            from .ops.publish import publish  # DuckDB's own client: for --publish only
+
             outcome.published = publish(pipeline, options.publish)
         except (CfBulkSyncError, OSError) as e:
             # the run itself is recorded as it went; the snapshot is what failed

@@ -86,3 +86,11 @@ def test_the_model_plan_and_writer_sit_below_the_runner() -> None:
         assert "runner" not in graph[below], below
     assert "materialize" not in graph["incremental"]  # the plan does not know the writer
     assert graph["model"] == set()
+
+
+def test_a_run_imports_pyarrow_only_for_what_needs_it() -> None:
+    """pyarrow comes with the pages a run fetches and the texts it derives; a scheduled run
+    with nothing to fetch needs neither (nor DuckDB's own client, which --publish uses)."""
+    modules = modules_after("import cf_bulk_sync.run")
+    assert loaded(modules, ("pyarrow", "cf_bulk_sync.ops.publish")) == []
+    assert "cf_bulk_sync.models.runner" in modules  # the probe sees the run's own imports
